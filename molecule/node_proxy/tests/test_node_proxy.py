@@ -1,0 +1,113 @@
+"""node_proxy with the proxy and the corporate CA on: behaviour end to end.
+
+tls.mlp.test resolves only on the proxy node (to its loopback), so every
+successful fetch below went through the proxy; its certificate is signed by
+the CA made in prepare, so every success without -k proves the node trusts
+that CA.
+"""
+
+import os
+import re
+
+import pytest
+import testinfra
+import testinfra.utils.ansible_runner
+
+_RUNNER = testinfra.utils.ansible_runner.AnsibleRunner(os.environ["MOLECULE_INVENTORY_FILE"])
+# podman:// runs each check with `podman exec` (testinfra's Ansible backend
+# would start one ansible process per command: minutes on a busy bed).
+testinfra_hosts = ["podman://" + name for name in _RUNNER.get_hosts("k8s_cluster")]
+
+PROXY = "http://10.78.0.66:8888"
+URL = "https://tls.mlp.test/"
+VARIABLES = ("http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY")
+
+
+@pytest.fixture(scope="module")
+def proxy_node():
+    return testinfra.get_host("podman://" + _RUNNER.get_hosts("proxies")[0])
+
+
+def environment_file(host):
+    pairs = [l.split("=", 1) for l in host.file("/etc/environment").content_string.splitlines()
+             if re.match(r"^[A-Za-z_]+=", l)]
+    return pairs
+
+
+def test_environment_has_each_variable_once_with_the_proxy(host):
+    pairs = environment_file(host)
+    names = [k for k, _ in pairs if k.lower().endswith("_proxy")]
+    # The stale http_proxy prepare left behind was replaced, not duplicated.
+    assert sorted(names) == sorted(VARIABLES)
+    values = dict(pairs)
+    assert values["http_proxy"] == PROXY and values["HTTPS_PROXY"] == PROXY
+    no_proxy = values["no_proxy"].split(",")
+    assert {"localhost", "10.78.0.67", ".svc", ".cluster.local", "10.78.0.64/26", "nexus.mlp.test"} <= set(no_proxy)
+    assert "tls.mlp.test" not in no_proxy
+    assert values["NO_PROXY"] == values["no_proxy"]
+
+
+def test_login_session_fetches_through_the_proxy_and_trusts_the_ca(host, proxy_node):
+    # su - runs pam_env, which reads /etc/environment, as an SSH login does.
+    out = host.run("su - ops -c 'curl --silent --show-error --fail --max-time 20 %s'" % URL)
+    assert out.rc == 0, out.stderr
+    assert "s_server" in out.stdout
+    log = proxy_node.check_output("journalctl -u tinyproxy -o cat --no-pager")
+    assert "CONNECT tls.mlp.test:443" in log
+    assert re.search(r"Connect \(file descriptor \d+\): 10\.78\.0\.67$", log, re.M)
+
+
+def test_the_endpoint_is_unreachable_without_the_proxy(host):
+    # Guards the test itself: if the node could reach tls.mlp.test directly,
+    # the fetches above would prove nothing about the proxy.
+    out = host.run("curl --noproxy '*' --silent --max-time 10 %s" % URL)
+    assert out.rc == 6  # could not resolve host
+
+
+def test_openssl_verifies_the_reissued_certificate(host):
+    out = host.run("openssl s_client -proxy 10.78.0.66:8888 -connect tls.mlp.test:443 "
+                   "-servername tls.mlp.test -verify_return_error -brief </dev/null 2>&1")
+    assert out.rc == 0, out.stdout
+    assert "Verification: OK" in out.stdout
+
+
+def test_one_file_per_ca_certificate_in_the_trust_store(host):
+    ca_dir = host.file("/usr/local/share/ca-certificates/mlp")
+    assert ca_dir.listdir() == ["mlp-ca-1.crt"]
+    # update-ca-certificates linked it by subject hash, which OpenSSL's
+    # default lookup uses.
+    subject_hash = host.check_output("openssl x509 -noout -hash -in /usr/local/share/ca-certificates/mlp/mlp-ca-1.crt")
+    assert host.file("/etc/ssl/certs/%s.0" % subject_hash).is_symlink
+
+
+def test_containerd_runs_with_the_proxy(host):
+    shown = host.check_output("systemctl show containerd -p Environment")
+    assert "HTTPS_PROXY=%s" % PROXY in shown
+    # The running daemon, not just the unit file: it was restarted.
+    pid = host.check_output("systemctl show containerd -p MainPID --value")
+    assert pid != "0"
+    environ = host.check_output("tr '\\0' '\\n' < /proc/%s/environ" % pid).splitlines()
+    assert "HTTPS_PROXY=%s" % PROXY in environ
+    assert any(line.startswith("NO_PROXY=") and ".svc" in line for line in environ)
+
+
+def test_a_unit_with_the_drop_in_downloads_through_the_proxy(host):
+    out = host.run("systemctl start mlp-proxy-probe.service")
+    assert out.rc == 0, host.run("journalctl -u mlp-proxy-probe -o cat --no-pager -n 5").stdout
+
+
+def test_sudo_keeps_the_proxy(host):
+    # Ansible's become goes through sudo: modules must see the proxy too.
+    out = host.check_output("su - ops -c 'sudo -n env'")
+    assert "https_proxy=%s" % PROXY in out.splitlines()
+
+
+def test_apt_goes_through_the_proxy(host, proxy_node):
+    dump = host.check_output("apt-config dump")
+    # Our file is read after cloud-init's stale one and wins.
+    assert re.search(r'^Acquire::http::Proxy "%s";$' % re.escape(PROXY), dump, re.M)
+    assert 'Acquire::http::Proxy::nexus.mlp.test "DIRECT";' in dump
+    out = host.run("apt-get update -o Acquire::Retries=0")
+    assert out.rc == 0, out.stderr
+    log = proxy_node.check_output("journalctl -u tinyproxy -o cat --no-pager")
+    assert re.search(r"Request \(file descriptor \d+\): GET http://deb\.debian\.org/", log)

@@ -1,0 +1,86 @@
+# -*- coding: utf-8 -*-
+"""Judge every node's preflight figures, write the report, and gate on it.
+
+Runs on the controller only. The report is output, like a log: writing it
+changes no managed system, so this action never reports a change and runs in
+check mode too (a dry run still deserves its report). It fails, after
+writing the report, when any check failed, naming each node and its figures.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+
+import ansible.module_utils
+from ansible.errors import AnsibleActionFail
+from ansible.plugins.action import ActionBase
+
+# Share plugins/module_utils with the modules: docs/CONVENTIONS.md, "Modules".
+_UTILS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils")
+if _UTILS not in ansible.module_utils.__path__:
+    ansible.module_utils.__path__.append(_UTILS)
+
+from ansible.module_utils import preflight  # noqa: E402
+
+DOCUMENTATION = r"""
+module: preflight_report
+short_description: Write the preflight report (JSON and Markdown) and fail on failed checks
+options:
+  rows:
+    description: Verdict rows from the preflight_evaluate filter.
+    type: list
+    required: true
+  dest:
+    description: Directory for preflight.json and preflight.md (created if missing).
+    type: path
+    required: true
+  title:
+    description: Report title.
+    type: str
+    default: Preflight report
+  allowlist:
+    description: Egress allowlist entries to append to the report.
+    type: list
+    default: []
+"""
+
+
+def _write_atomically(path, text):
+    directory = os.path.dirname(path)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".preflight.")
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+
+
+class ActionModule(ActionBase):
+    _supports_check_mode = True
+    _requires_connection = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        args = self._task.args
+        rows = args.get("rows")
+        dest = args.get("dest")
+        if not isinstance(rows, list) or not dest:
+            raise AnsibleActionFail("preflight_report needs `rows` (a list) and `dest` (a directory)")
+        allowlist = args.get("allowlist") or []
+        counts = preflight.summary(rows)
+        os.makedirs(dest, exist_ok=True)
+        json_path = os.path.join(dest, "preflight.json")
+        md_path = os.path.join(dest, "preflight.md")
+        _write_atomically(json_path, json.dumps({"summary": counts, "rows": rows,
+                                                 "egress_allowlist": allowlist}, indent=2) + "\n")
+        _write_atomically(md_path, preflight.markdown_report(rows, args.get("title", "Preflight report"),
+                                                             allowlist))
+        result.update(changed=False, summary=counts, json=json_path, markdown=md_path)
+        if counts[preflight.FAIL]:
+            result["failed"] = True
+            result["msg"] = "%s\nreport: %s" % (preflight.failure_message(rows), md_path)
+        else:
+            result["msg"] = "preflight passed (%d pass, %d warn); report: %s" % (
+                counts[preflight.PASS], counts[preflight.WARN], md_path)
+        return result

@@ -1,0 +1,63 @@
+# -*- coding: utf-8 -*-
+# Controller-side action: the matrix lives in this repository
+# (compatibility/matrix.yml) and everything evaluated is data already on the
+# controller (the inventory's cluster_release, versions registered from
+# hosts), so nothing is sent to or run on a managed host. A module would need
+# the matrix copied to the target or `delegate_to: localhost`.
+# Documentation: plugins/modules/version_check.py.
+
+from __future__ import annotations
+
+import os
+
+import yaml
+
+import ansible.module_utils
+from ansible.errors import AnsibleActionFail
+from ansible.plugins.action import ActionBase
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_MATRIX = os.path.normpath(os.path.join(_HERE, os.pardir, os.pardir, "compatibility", "matrix.yml"))
+
+# Share plugins/module_utils with the modules: docs/CONVENTIONS.md, "Modules".
+_UTILS = os.path.join(os.path.dirname(_HERE), "module_utils")
+if _UTILS not in ansible.module_utils.__path__:
+    ansible.module_utils.__path__.append(_UTILS)
+
+from ansible.module_utils import version_matrix  # noqa: E402
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        _status, args = self.validate_argument_spec(
+            argument_spec=dict(
+                wanted=dict(type="dict", required=True),
+                found=dict(type="dict", default={}),
+                matrix=dict(type="path"),
+                fail_on_conflict=dict(type="bool", default=True),
+            )
+        )
+        path = self._loader.path_dwim(args["matrix"]) if args["matrix"] else DEFAULT_MATRIX
+        try:
+            with open(path, encoding="utf-8") as handle:
+                matrix = yaml.safe_load(handle)
+        except (OSError, yaml.YAMLError) as exc:
+            raise AnsibleActionFail("cannot read the compatibility matrix %s: %s" % (path, exc))
+        if not isinstance(matrix, dict):
+            raise AnsibleActionFail("the compatibility matrix %s is not a mapping" % path)
+
+        conflicts = version_matrix.evaluate(matrix, args["wanted"], args["found"] or None)
+        result.update(
+            changed=False,
+            compatible=not conflicts,
+            conflicts=conflicts,
+            matrix=path,
+            msg=version_matrix.summary(conflicts),
+        )
+        if conflicts and args["fail_on_conflict"]:
+            result["failed"] = True
+        return result

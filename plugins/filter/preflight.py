@@ -1,0 +1,79 @@
+# -*- coding: utf-8 -*-
+"""Filters of the preflight layer; the logic is in module_utils (pure, pytest)."""
+
+from __future__ import annotations
+
+import os
+
+import ansible.module_utils
+from ansible.errors import AnsibleFilterError
+
+# Share plugins/module_utils with the modules: docs/CONVENTIONS.md, "Modules".
+_UTILS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils")
+if _UTILS not in ansible.module_utils.__path__:
+    ansible.module_utils.__path__.append(_UTILS)
+
+from ansible.module_utils import egress, preflight  # noqa: E402
+
+
+def preflight_limits(group_names, minimums, base):
+    """Limits for one node: the largest minimum of any group it belongs to.
+
+    minimums: {group: {vcpus, memory_mb, disk_free_gb: {path: GiB}}}
+    base: limits shared by all nodes (supported_os, kernel_min, ...).
+    """
+    limits = dict(base or {})
+    limits.update({"vcpus": 0, "memory_mb": 0, "disk_free_gb": {}})
+    for group in group_names or []:
+        spec = (minimums or {}).get(group)
+        if not spec:
+            continue
+        limits["vcpus"] = max(limits["vcpus"], int(spec.get("vcpus", 0)))
+        limits["memory_mb"] = max(limits["memory_mb"], int(spec.get("memory_mb", 0)))
+        for path, gib in (spec.get("disk_free_gb") or {}).items():
+            limits["disk_free_gb"][path] = max(limits["disk_free_gb"].get(path, 0), gib)
+    return limits
+
+
+def preflight_evaluate(hostvars, hosts):
+    """Rows for every host; a host with no data (unreachable, failed) is a failure row."""
+    rows = []
+    for host in hosts:
+        hv = hostvars[host]
+        raw = hv.get("__preflight_raw")
+        limits = hv.get("__preflight_node_limits")
+        if raw is None or limits is None:
+            rows.append({"host": host, "check": "reachable", "value": "no data", "threshold": "",
+                         "status": preflight.FAIL,
+                         "detail": "the node did not complete its checks: see the error above for it"})
+            continue
+        try:
+            rows += preflight.evaluate_host(host, raw, limits)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise AnsibleFilterError("preflight data of %s is malformed: %s" % (host, exc))
+    return rows
+
+
+def preflight_found_versions(hostvars, hosts):
+    """{host: {kernel, os}} of the hosts that reported their OS figures."""
+    return preflight.found_versions({h: (hostvars[h].get("__preflight_raw") or {}).get("os") for h in hosts})
+
+
+class FilterModule:
+    def filters(self):
+        return {
+            "preflight_limits": preflight_limits,
+            "preflight_evaluate": preflight_evaluate,
+            "preflight_summary": preflight.summary,
+            "preflight_found_versions": preflight_found_versions,
+            "preflight_version_rows": preflight.version_rows,
+            "preflight_path_ancestors": preflight.path_ancestors,
+            "preflight_curl_argv": preflight.curl_probe_argv,
+            "preflight_node_fqdns": preflight.node_fqdns,
+            "preflight_storage_result": preflight.storage_result,
+            "preflight_parse_df": preflight.parse_df,
+            "preflight_failure_message": preflight.failure_message,
+            "preflight_markdown": preflight.markdown_report,
+            "egress_allowlist": egress.allowlist,
+            "egress_probe_urls": egress.probe_urls,
+        }

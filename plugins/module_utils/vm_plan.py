@@ -1,0 +1,381 @@
+# -*- coding: utf-8 -*-
+"""Build the per-VM Hyper-V plan from the cluster description (pure functions).
+
+The plan is what `playbooks/provision.yml` creates: one entry per inventory
+host that has `node_hypervisor`, with everything the Hyper-V scripts and the
+first-boot seed need (CPU, memory, disks, switch, VLAN, MAC, address, GPUs).
+It is computed on the controller before any host is contacted, printed, and
+written next to the inventory, so a person can review it.
+
+Settings named `hyperv_vm_*` resolve per VM in this order: the node's own
+host var, then the Hyper-V host's var, then the role default.
+
+No Ansible imports here: plain pytest covers these functions
+(tests/unit/test_vm_plan.py).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import ntpath
+import re
+
+# Hyper-V's OUI. Hyper-V hands out *dynamic* MACs from a per-host pool
+# 00:15:5D:XX:YY:00-FF, where XX:YY are the last two octets of the host's
+# management IPv4 address. Derived static MACs put 0xFE in the fourth byte and
+# the node's last two IPv4 octets after it: stable for the life of the address
+# (so a re-created VM keeps its MAC and its netplan match), unique within a
+# /16, and outside every host's dynamic pool unless a host address has 254 as
+# its third octet, which build_plan checks.
+HYPERV_OUI = "00:15:5d"
+DERIVED_MAC_MARKER = 0xFE
+
+GENERATION = 2
+OS_DISK_NAME = "os"
+
+SETTING_KEYS = (
+    "state",
+    "root",
+    "switch_name",
+    "vlan_id",
+    "os_disk_mode",
+    "dynamic_memory",
+    "dynamic_memory_minimum_mb",
+    "secure_boot_template",
+    "automatic_start_action",
+    "automatic_start_delay",
+    "automatic_stop_action",
+    "gpu_low_mmio_mb",
+    "gpu_high_mmio_mb_per_gpu",
+)
+NODE_KEYS = (
+    "node_ip",
+    "node_hypervisor",
+    "node_vcpus",
+    "node_memory_mb",
+    "node_disks",
+    "node_gpu_devices",
+    "node_mac",
+)
+
+_DISK_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+_HOST_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+# PCI location path as Get-PnpDeviceProperty DEVPKEY_Device_LocationPaths
+# prints it, e.g. PCIROOT(0)#PCI(0300)#PCI(0000).
+_LOCATION_PATH = re.compile(r"^PCIROOT\([0-9A-Fa-f]+\)(#PCI\([0-9A-Fa-f]{4}\))+$")
+_MAC = re.compile(r"^[0-9a-f]{2}([:-]?[0-9a-f]{2}){5}$")
+
+CHOICES = {
+    "state": ("present", "absent"),
+    "os_disk_mode": ("copy", "differencing"),
+    "automatic_start_action": ("Nothing", "StartIfRunning", "Start"),
+    "automatic_stop_action": ("TurnOff", "Save", "ShutDown"),
+}
+
+
+class PlanError(ValueError):
+    """The cluster description cannot be planned; .errors lists every defect."""
+
+    def __init__(self, errors):
+        self.errors = list(errors)
+        super().__init__("\n".join(self.errors))
+
+
+def normalize_mac(value):
+    """Return a MAC as lowercase aa:bb:cc:dd:ee:ff, or None if malformed."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip().lower()
+    if not _MAC.match(text):
+        return None
+    digits = re.sub(r"[:-]", "", text)
+    return ":".join(digits[i:i + 2] for i in range(0, 12, 2))
+
+
+def derive_mac(ip):
+    """Static MAC in Hyper-V's OUI derived from an IPv4 address.
+
+    >>> derive_mac("10.40.8.11")
+    '00:15:5d:fe:08:0b'
+    """
+    octets = ipaddress.IPv4Address(ip).packed
+    return "%s:%02x:%02x:%02x" % (HYPERV_OUI, DERIVED_MAC_MARKER, octets[2], octets[3])
+
+
+def hyperv_mac(mac):
+    """The form Hyper-V's -StaticMacAddress takes: 12 uppercase hex digits."""
+    return mac.replace(":", "").upper()
+
+
+def dynamic_pool(host_ip):
+    """Hyper-V's default dynamic MAC pool of a host: (first, last) MAC."""
+    octets = ipaddress.IPv4Address(host_ip).packed
+    base = "%s:%02x:%02x" % (HYPERV_OUI, octets[2], octets[3])
+    return base + ":00", base + ":ff"
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _ipv4(value):
+    try:
+        return ipaddress.IPv4Address(value)
+    except (ipaddress.AddressValueError, ValueError, TypeError):
+        return None
+
+
+def _setting(key, node_vars, hv_vars, defaults):
+    name = "hyperv_vm_" + key
+    for source in (node_vars, hv_vars, defaults):
+        if name in source:
+            return source[name]
+    raise KeyError("no default for %s" % name)
+
+
+def _check_settings(vm_name, settings, errors):
+    where = "host %s" % vm_name
+    for key, allowed in CHOICES.items():
+        if settings[key] not in allowed:
+            errors.append("%s: hyperv_vm_%s is %r; use one of %s"
+                          % (where, key, settings[key], ", ".join(allowed)))
+    vlan = settings["vlan_id"]
+    if not _is_int(vlan) or not 0 <= vlan <= 4094:
+        errors.append("%s: hyperv_vm_vlan_id is %r; use 0 (untagged) or a VLAN "
+                      "id 1-4094" % (where, vlan))
+    if not isinstance(settings["switch_name"], str):
+        errors.append("%s: hyperv_vm_switch_name must be a string (\"\" picks the "
+                      "host's only external switch)" % where)
+    if not isinstance(settings["root"], str) or not ntpath.isabs(settings["root"]):
+        errors.append("%s: hyperv_vm_root is %r; use an absolute Windows path such "
+                      "as D:\\Hyper-V\\mlp" % (where, settings["root"]))
+    for key in ("automatic_start_delay", "gpu_low_mmio_mb", "gpu_high_mmio_mb_per_gpu",
+                "dynamic_memory_minimum_mb"):
+        if not _is_int(settings[key]) or settings[key] < 0:
+            errors.append("%s: hyperv_vm_%s is %r; use a whole number >= 0"
+                          % (where, key, settings[key]))
+    if not isinstance(settings["dynamic_memory"], bool):
+        errors.append("%s: hyperv_vm_dynamic_memory is %r; use true or false"
+                      % (where, settings["dynamic_memory"]))
+
+
+def _plan_disks(name, disks, vm_path, errors):
+    if not isinstance(disks, list) or not disks:
+        errors.append("host %s: node_disks must list the VM's disks, the OS disk first: "
+                      "[{name: os, size_gb: 100}, ...]" % name)
+        return None, []
+    planned = []
+    seen = set()
+    for index, disk in enumerate(disks):
+        if not isinstance(disk, dict) or set(disk) != {"name", "size_gb"}:
+            errors.append("host %s: node_disks[%d] is %r; each disk is {name, size_gb}"
+                          % (name, index, disk))
+            continue
+        disk_name, size = disk["name"], disk["size_gb"]
+        if not isinstance(disk_name, str) or not _DISK_NAME.match(disk_name):
+            errors.append("host %s: node_disks[%d].name %r: use a-z, 0-9, '-', '_'"
+                          % (name, index, disk_name))
+            continue
+        if disk_name in seen:
+            errors.append("host %s: node_disks has two disks named %r" % (name, disk_name))
+            continue
+        seen.add(disk_name)
+        if not _is_int(size) or size < 1 or size > 65536:
+            errors.append("host %s: node_disks[%d].size_gb is %r; use a whole number "
+                          "1-65536 (GB)" % (name, index, size))
+            continue
+        planned.append({
+            "name": disk_name,
+            "size_gb": size,
+            "path": ntpath.join(vm_path, "%s-%s.vhdx" % (name, disk_name)),
+        })
+    if planned and planned[0]["name"] != OS_DISK_NAME:
+        errors.append("host %s: the first disk of node_disks must be the OS disk, named "
+                      "%r (it is made from the golden image); found %r"
+                      % (name, OS_DISK_NAME, planned[0]["name"]))
+        return None, []
+    if not planned:
+        return None, []
+    return planned[0], planned[1:]
+
+
+def build_plan(nodes, hypervisors, gpu_nodes, cluster, defaults):
+    """Plan every VM of the cluster description.
+
+    nodes:       {inventory name: {node_* and hyperv_vm_* host vars}}, every
+                 host that is not a Hyper-V host (hosts without
+                 node_hypervisor are skipped when no Hyper-V host exists).
+    hypervisors: {inventory name: {"address": ansible_host or name,
+                 hyperv_vm_* host vars}}.
+    gpu_nodes:   names in the gpu_nodes group.
+    cluster:     {"subnet", "gateway", "domain"} from group_vars/all.
+    defaults:    {"hyperv_vm_<setting>": value} for every SETTING_KEYS entry.
+
+    Returns the list of planned VMs sorted by (hypervisor, name); raises
+    PlanError naming every defect (host, variable, fix) at once.
+    """
+    errors = []
+    try:
+        subnet = ipaddress.IPv4Network(cluster["subnet"], strict=True)
+    except (ipaddress.AddressValueError, ipaddress.NetmaskValueError, ValueError,
+            TypeError, KeyError):
+        raise PlanError(["cluster_subnet is %r; write it as network/prefix, "
+                         "e.g. 10.20.0.0/24" % (cluster.get("subnet"),)])
+    if not isinstance(cluster.get("domain"), str) or not cluster.get("domain"):
+        raise PlanError(["cluster_domain is %r; set the node network's DNS domain"
+                         % (cluster.get("domain"),)])
+
+    plan = []
+    macs = {}
+    gpus_seen = {}
+    for name in sorted(nodes):
+        node = nodes[name]
+        hv_name = node.get("node_hypervisor")
+        if not hv_name:
+            if hypervisors:
+                errors.append("host %s: node_hypervisor is not set; name the hyperv_hosts "
+                              "host that runs this VM (one of %s)"
+                              % (name, ", ".join(sorted(hypervisors))))
+            continue
+        if hv_name not in hypervisors:
+            errors.append("host %s: node_hypervisor %r is not in hyperv_hosts (%s)"
+                          % (name, hv_name, ", ".join(sorted(hypervisors)) or "empty"))
+            continue
+        if not _HOST_NAME.match(name):
+            errors.append("host %s: a VM's inventory name is its host name and Hyper-V "
+                          "VM name: use a-z, 0-9 and '-' (RFC 1123 label)" % name)
+            continue
+        hv = hypervisors[hv_name]
+        settings = {key: _setting(key, node, hv, defaults) for key in SETTING_KEYS}
+        _check_settings(name, settings, errors)
+
+        ip = _ipv4(node.get("node_ip"))
+        if ip is None:
+            errors.append("host %s: node_ip %r is not an IPv4 address"
+                          % (name, node.get("node_ip")))
+            continue
+        if ip not in subnet or ip in (subnet.network_address, subnet.broadcast_address):
+            errors.append("host %s: node_ip %s is not a host address of cluster_subnet %s"
+                          % (name, ip, subnet))
+
+        vcpus = node.get("node_vcpus")
+        if not _is_int(vcpus) or not 1 <= vcpus <= 240:
+            errors.append("host %s: node_vcpus is %r; use a whole number 1-240"
+                          % (name, vcpus))
+        memory = node.get("node_memory_mb")
+        if not _is_int(memory) or memory < 1024 or memory % 2:
+            errors.append("host %s: node_memory_mb is %r; use an even number of MB, at "
+                          "least 1024 (Hyper-V allocates memory in 2 MB steps)"
+                          % (name, memory))
+
+        gpus = node.get("node_gpu_devices") or []
+        if gpus and name not in gpu_nodes:
+            errors.append("host %s: node_gpu_devices is set but the host is not in "
+                          "gpu_nodes; add it there or remove the devices" % name)
+        if not isinstance(gpus, list):
+            errors.append("host %s: node_gpu_devices must be a list of PCI location paths"
+                          % name)
+            gpus = []
+        for path in gpus:
+            if not isinstance(path, str) or not _LOCATION_PATH.match(path):
+                errors.append("host %s: node_gpu_devices entry %r is not a PCI location "
+                              "path such as PCIROOT(0)#PCI(0300)#PCI(0000)" % (name, path))
+                continue
+            key = (hv_name, path.upper())
+            if key in gpus_seen and settings["state"] == "present":
+                errors.append("host %s: GPU %s of %s is already assigned to %s; a device "
+                              "goes to one VM only" % (name, path, hv_name, gpus_seen[key]))
+            elif settings["state"] == "present":
+                gpus_seen[key] = name
+
+        if node.get("node_mac") not in (None, ""):
+            mac = normalize_mac(node["node_mac"])
+            if mac is None:
+                errors.append("host %s: node_mac %r is not a MAC address; quote it: "
+                              "\"00:15:5d:..\"" % (name, node["node_mac"]))
+                continue
+            if int(mac[:2], 16) & 1:
+                errors.append("host %s: node_mac %s is a multicast address; a VM needs a "
+                              "unicast MAC (first byte even)" % (name, mac))
+            mac_source = "node_mac"
+        else:
+            mac = derive_mac(str(ip))
+            mac_source = ("derived from node_ip (00:15:5d:fe + its last two octets), so "
+                          "it survives re-creation and stays out of Hyper-V's dynamic pools")
+        if mac in macs:
+            errors.append("host %s: MAC %s is also %s's; set a distinct node_mac on one "
+                          "of them" % (name, mac, macs[mac]))
+        macs.setdefault(mac, name)
+        for other_hv, other in sorted(hypervisors.items()):
+            if _ipv4(other.get("address")) is None:
+                continue
+            low, high = dynamic_pool(other["address"])
+            if low <= mac <= high:
+                errors.append("host %s: MAC %s lies in the dynamic MAC pool of Hyper-V host "
+                              "%s (%s-%s), which may hand it to another VM; set node_mac "
+                              "outside it" % (name, mac, other_hv, low, high))
+
+        vm_path = ntpath.join(settings["root"], name) if isinstance(settings["root"], str) else ""
+        os_disk, data_disks = _plan_disks(name, node.get("node_disks"), vm_path, errors)
+        if os_disk is None:
+            continue
+        os_disk["mode"] = settings["os_disk_mode"]
+
+        # Device assignment pins guest memory: Hyper-V refuses DDA with dynamic memory.
+        dynamic = bool(settings["dynamic_memory"]) and not gpus
+        stop_action = "TurnOff" if gpus else settings["automatic_stop_action"]
+        plan.append({
+            "name": name,
+            "hypervisor": hv_name,
+            "state": settings["state"],
+            "generation": GENERATION,
+            "root": settings["root"],
+            "path": vm_path,
+            "vcpus": vcpus,
+            "memory_mb": memory,
+            "dynamic_memory": dynamic,
+            "dynamic_memory_minimum_mb": settings["dynamic_memory_minimum_mb"] if dynamic else memory,
+            "os_disk": os_disk,
+            "data_disks": data_disks,
+            "switch_name": settings["switch_name"],
+            "vlan_id": settings["vlan_id"],
+            "mac": mac,
+            "mac_source": mac_source,
+            "ip": str(ip),
+            "prefix": subnet.prefixlen,
+            "fqdn": "%s.%s" % (name, cluster["domain"]),
+            "gpus": list(gpus),
+            "gpu_low_mmio_mb": settings["gpu_low_mmio_mb"] if gpus else 0,
+            "gpu_high_mmio_mb": settings["gpu_high_mmio_mb_per_gpu"] * len(gpus) if gpus else 0,
+            "secure_boot_template": settings["secure_boot_template"],
+            "automatic_start_action": settings["automatic_start_action"],
+            "automatic_start_delay": settings["automatic_start_delay"],
+            "automatic_stop_action": stop_action,
+        })
+
+    ips = {}
+    for vm in plan:
+        if vm["ip"] in ips:
+            errors.append("host %s: node_ip %s is also %s's" % (vm["name"], vm["ip"], ips[vm["ip"]]))
+        ips.setdefault(vm["ip"], vm["name"])
+        if vm["ip"] == str(cluster.get("gateway")):
+            errors.append("host %s: node_ip %s is cluster_gateway" % (vm["name"], vm["ip"]))
+    if errors:
+        raise PlanError(errors)
+    return sorted(plan, key=lambda vm: (vm["hypervisor"], vm["name"]))
+
+
+def format_plan(plan):
+    """One human-readable line per VM, for the play's output."""
+    lines = []
+    for vm in plan:
+        disks = ", ".join("%s %d GB" % (d["name"], d["size_gb"])
+                          for d in [vm["os_disk"]] + vm["data_disks"])
+        memory = "%d MB %s" % (vm["memory_mb"], "dynamic" if vm["dynamic_memory"] else "static")
+        net = "switch %s vlan %s" % (vm["switch_name"] or "(host's external)",
+                                     vm["vlan_id"] or "untagged")
+        lines.append("%s %s: %s | %d vCPU | %s | disks %s | %s | MAC %s (%s) | %s/%d | GPUs %s"
+                     % (vm["hypervisor"], vm["name"], vm["state"], vm["vcpus"], memory, disks,
+                        net, vm["mac"], "node_mac" if vm["mac_source"] == "node_mac" else "derived",
+                        vm["ip"], vm["prefix"], ", ".join(vm["gpus"]) or "none"))
+    return lines

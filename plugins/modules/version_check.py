@@ -1,0 +1,117 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Documentation only: the work is done on the controller by the action plugin
+# plugins/action/version_check.py (like ansible.builtin.assert), with the
+# rules in plugins/module_utils/version_matrix.py and the data in
+# compatibility/matrix.yml.
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: version_check
+short_description: Check a release bundle and the versions found on hosts against the compatibility matrix
+description:
+  - Evaluates the wanted versions (the inventory's C(cluster_release)) and, when given, versions found on hosts
+    or in a running cluster against C(compatibility/matrix.yml).
+  - "Rules: Kubespray release to Kubernetes versions, containerd, etcd series, ansible-core range and operating
+    systems; containerd recommended per Kubernetes minor; GPU Operator to Kubernetes range per OS, driver branches,
+    containerd; Kubeflow to minimum Kubernetes and kustomize; Kubernetes version skew (kubelet never newer than
+    kube-apiserver and at most 3 minors older, HA apiservers within one minor) and upgrades one minor at a time;
+    minimum kernel."
+  - Returns C(compatible) and every conflict with the rule it breaks and that rule's source; fails listing all
+    conflicts unless O(fail_on_conflict=false).
+  - Runs on the controller only; no connection to the host is made.
+options:
+  wanted:
+    description:
+      - The release bundle. Keys used - C(kubespray), C(kubernetes) (both required), C(containerd), C(etcd), C(os)
+        (list such as C([ubuntu-24.04])), C(gpu_operator), C(nvidia_driver), C(kubeflow), C(kustomize).
+    type: dict
+    required: true
+  found:
+    description:
+      - Versions found, all optional. C(ansible_core) (the controller's), C(apiserver) (a version or a list, one
+        per kube-apiserver instance), C(hosts) (per host name a dict with C(kubelet), C(containerd), C(kernel),
+        C(os), C(nvidia_driver) and C(gpu) true for GPU nodes).
+    type: dict
+    default: {}
+  matrix:
+    description:
+      - Path of the matrix file; relative paths are resolved like other playbook files.
+      - Defaults to C(compatibility/matrix.yml) of the repository that holds this plugin.
+    type: path
+  fail_on_conflict:
+    description:
+      - Fail the task when there is a conflict. With C(false) the result only reports.
+    type: bool
+    default: true
+notes:
+  - Supports check mode (it never changes anything).
+  - Versions may carry a C(v) prefix or a package suffix (C(v1.35.4), C(1.7.28-0ubuntu1)); OS names are written
+    C(ubuntu-24.04) or as in facts (C(Ubuntu 24.04)).
+author:
+  - ML platform team
+"""
+
+EXAMPLES = r"""
+- name: Check the release bundle before touching any host
+  version_check:
+    wanted: "{{ cluster_release }}"
+  run_once: true
+
+- name: Check what runs against what is wanted before an upgrade
+  version_check:
+    wanted: "{{ cluster_release }}"
+    found:
+      ansible_core: "{{ ansible_version.full }}"
+      apiserver: "{{ __upgrade_apiserver_versions }}"
+      hosts: "{{ __upgrade_found_versions }}"
+  run_once: true
+"""
+
+RETURN = r"""
+compatible:
+  description: True when no rule is broken.
+  returned: always
+  type: bool
+conflicts:
+  description: Every conflict found.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    rule:
+      description: Stable rule name, for example C(kubelet_max_skew).
+      type: str
+    component:
+      description: What was checked, for example C(kubernetes) or C(hosts/cp1/kubelet).
+      type: str
+    value:
+      description: The version that breaks the rule.
+      type: str
+    expected:
+      description: What the rule allows.
+      type: str
+    source:
+      description: URL of the upstream statement the rule comes from.
+      type: str
+    message:
+      description: One readable line combining the above.
+      type: str
+  sample:
+    - rule: containerd_kubernetes
+      component: containerd
+      value: 2.0.5
+      expected: 2.2.0+, 2.1.5+, 1.7.28+ for Kubernetes 1.35
+      source: https://github.com/containerd/containerd/blob/main/RELEASES.md#kubernetes-support
+      message: "containerd = 2.0.5 breaks containerd_kubernetes (...): expected 2.2.0+, 2.1.5+, 1.7.28+ for Kubernetes 1.35"
+matrix:
+  description: Path of the matrix file used.
+  returned: always
+  type: str
+msg:
+  description: C(compatible), or one line per conflict.
+  returned: always
+  type: str
+"""

@@ -1,0 +1,137 @@
+#Requires -Modules Hyper-V
+# Give one VM its disks: the OS disk made from the golden image (a full copy,
+# or a differencing disk on top of it) and grown to its planned size, then one
+# empty dynamic VHDX per data disk (etcd, Gluster bricks, Nexus blobs), all on
+# SCSI controller 0 with the OS disk first in the boot order.
+#
+# Changes only what differs. Refuses to shrink a disk and to detach a disk the
+# plan does not list: both would destroy data.
+#
+# Every value arrives as a parameter (ansible.windows.win_powershell
+# `parameters:`), never as text pasted into this script.
+[CmdletBinding(SupportsShouldProcess)]
+param(
+    [Parameter(Mandatory = $true)][string]$Name,
+    [Parameter(Mandatory = $true)][string]$OsDiskPath,
+    # Sizes in GiB.
+    [Parameter(Mandatory = $true)][long]$OsDiskGB,
+    [Parameter(Mandatory = $true)][string]$GoldenImagePath,
+    # copy | differencing
+    [string]$OsDiskMode = 'copy',
+    # Data disks, in plan order: paths and sizes side by side.
+    [string[]]$DataDiskPaths = @(),
+    [long[]]$DataDiskGB = @()
+)
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version 2.0
+
+$OsDiskBytes = $OsDiskGB * 1024 * 1024 * 1024
+$DataDiskBytes = @($DataDiskGB | ForEach-Object { $_ * 1024 * 1024 * 1024 })
+
+$changes = [System.Collections.Generic.List[string]]::new()
+$checkMode = [bool]$Ansible.CheckMode
+
+if ($DataDiskPaths.Count -ne $DataDiskGB.Count) {
+    throw "DataDiskPaths has $($DataDiskPaths.Count) entries but DataDiskGB $($DataDiskGB.Count)."
+}
+
+$vm = Get-VM -Name $Name -ErrorAction SilentlyContinue
+if ($null -eq $vm) {
+    if (-not $checkMode) {
+        throw "VM '$Name' does not exist: vm.ps1 creates it before its disks."
+    }
+    # Check mode before the VM exists: every disk is new.
+    $changes.Add("create OS disk $OsDiskPath ($OsDiskMode of $GoldenImagePath, $OsDiskBytes bytes)")
+    for ($i = 0; $i -lt $DataDiskPaths.Count; $i++) {
+        $changes.Add("create data disk $($DataDiskPaths[$i]) ($($DataDiskBytes[$i]) bytes)")
+    }
+    $Ansible.Changed = $true
+    $Ansible.Result = @{ changes = @($changes) }
+    return
+}
+
+function Confirm-Size {
+    param([string]$Path, [long]$Bytes)
+    $vhd = Get-VHD -Path $Path
+    if ($vhd.Size -gt $Bytes) {
+        throw ("Disk $Path of VM '$Name' is $($vhd.Size) bytes; the plan says $Bytes. Refusing to shrink " +
+            'it (data would be lost): raise size_gb in node_disks back, or move the data off by hand.')
+    }
+    if ($vhd.Size -lt $Bytes) {
+        $changes.Add("grow $Path from $($vhd.Size) to $Bytes bytes")
+        if (-not $checkMode) { Resize-VHD -Path $Path -SizeBytes $Bytes }
+    }
+}
+
+# OS disk: made once; afterwards it is the VM's own disk and only grows.
+if (Test-Path -LiteralPath $OsDiskPath) {
+    Confirm-Size -Path $OsDiskPath -Bytes $OsDiskBytes
+} else {
+    if (-not (Test-Path -LiteralPath $GoldenImagePath)) {
+        if (-not $checkMode) {
+            throw "Golden image $GoldenImagePath is missing on this host: run the hyperv_image role first."
+        }
+    }
+    $changes.Add("create OS disk $OsDiskPath ($OsDiskMode of $GoldenImagePath, $OsDiskBytes bytes)")
+    if (-not $checkMode) {
+        $folder = Split-Path -Path $OsDiskPath -Parent
+        New-Item -ItemType Directory -Path $folder -Force | Out-Null
+        if ($OsDiskMode -eq 'differencing') {
+            New-VHD -Path $OsDiskPath -ParentPath $GoldenImagePath -Differencing | Out-Null
+        } else {
+            Copy-Item -LiteralPath $GoldenImagePath -Destination $OsDiskPath
+        }
+        Confirm-Size -Path $OsDiskPath -Bytes $OsDiskBytes
+    }
+}
+
+for ($i = 0; $i -lt $DataDiskPaths.Count; $i++) {
+    $path = $DataDiskPaths[$i]
+    if (Test-Path -LiteralPath $path) {
+        Confirm-Size -Path $path -Bytes $DataDiskBytes[$i]
+    } else {
+        $changes.Add("create data disk $path ($($DataDiskBytes[$i]) bytes)")
+        if (-not $checkMode) {
+            New-VHD -Path $path -SizeBytes $DataDiskBytes[$i] -Dynamic | Out-Null
+        }
+    }
+}
+
+# Attach: the OS disk at SCSI 0:0, data disks after it. Hyper-V hot-adds SCSI
+# disks to a running generation 2 VM, so no restart is needed.
+$wanted = @($OsDiskPath) + @($DataDiskPaths)
+$attached = @(Get-VMHardDiskDrive -VM $vm)
+foreach ($drive in $attached) {
+    if (-not ($wanted -contains $drive.Path)) {
+        throw ("VM '$Name' has disk $($drive.Path) attached, which node_disks does not list. Refusing " +
+            'to detach it (its data would be orphaned): add it to node_disks or detach it by hand.')
+    }
+}
+$attachedPaths = @($attached | ForEach-Object { $_.Path })
+foreach ($path in $wanted) {
+    if (-not ($attachedPaths -contains $path)) {
+        $changes.Add("attach $path")
+        if (-not $checkMode) {
+            Add-VMHardDiskDrive -VM $vm -ControllerType SCSI -ControllerNumber 0 -Path $path
+        }
+    }
+}
+
+# Boot from the OS disk first. Firmware settings change only while the VM is
+# off, which is always the case for a VM that just got its OS disk.
+if ([string]$vm.State -eq 'Off') {
+    $firmware = Get-VMFirmware -VM $vm
+    $first = @($firmware.BootOrder)[0]
+    $isOsDisk = $null -ne $first -and $null -ne $first.Device -and
+        ($first.Device.PSObject.Properties.Name -contains 'Path') -and $first.Device.Path -eq $OsDiskPath
+    if (-not $isOsDisk) {
+        $changes.Add('boot from the OS disk first')
+        if (-not $checkMode) {
+            $osDrive = Get-VMHardDiskDrive -VM $vm | Where-Object { $_.Path -eq $OsDiskPath }
+            Set-VMFirmware -VM $vm -FirstBootDevice $osDrive
+        }
+    }
+}
+
+$Ansible.Changed = $changes.Count -gt 0
+$Ansible.Result = @{ changes = @($changes) }

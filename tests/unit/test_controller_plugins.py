@@ -1,0 +1,51 @@
+"""Controller-side plugins of the foundation and preflight layers."""
+
+import json
+import os
+
+import pytest
+
+from action import clock_offset, preflight_report
+from callback import layer_times
+from filter import preflight as preflight_filters
+
+
+def test_clock_offset_uses_the_midpoint_and_half_the_round_trip():
+    offset, uncertainty = clock_offset.offset_from(1000.0, "1000.150\n", 1000.1)
+    assert offset == pytest.approx(100.0)
+    assert uncertainty == pytest.approx(50.0)
+    with pytest.raises(ValueError):
+        clock_offset.offset_from(1.0, "date: invalid option", 2.0)
+
+
+@pytest.mark.parametrize("name,layer", [
+    ("Preflight | measure and gate every node", "Preflight"),
+    ("Node prep | proxy", "Node prep"),
+    ("Converge", "Converge"),
+    ("", "(unnamed play)"),
+])
+def test_layer_of_play_names(name, layer):
+    assert layer_times.layer_of(name) == layer
+
+
+def test_limits_take_the_largest_minimum_of_every_group():
+    minimums = {"kube_node": {"vcpus": 4, "memory_mb": 16384, "disk_free_gb": {"/var/lib": 100}},
+                "gpu_nodes": {"vcpus": 8, "memory_mb": 65536, "disk_free_gb": {"/var/lib": 200}},
+                "etcd": {"vcpus": 2}}
+    limits = preflight_filters.preflight_limits(["kube_node", "gpu_nodes", "k8s_cluster"], minimums,
+                                                {"kernel_min": "5.15"})
+    assert limits == {"kernel_min": "5.15", "vcpus": 8, "memory_mb": 65536, "disk_free_gb": {"/var/lib": 200}}
+
+
+def test_evaluate_turns_a_node_without_data_into_a_failure():
+    rows = preflight_filters.preflight_evaluate({"w1": {}}, ["w1"])
+    assert rows[0]["status"] == "fail" and rows[0]["check"] == "reachable"
+
+
+def test_report_action_writes_json_and_markdown_atomically(tmp_path):
+    rows = [{"host": "cp1", "check": "os", "value": "debian-12", "threshold": "debian-12", "status": "pass",
+             "detail": ""}]
+    preflight_report._write_atomically(str(tmp_path / "r.json"), json.dumps(rows))
+    assert json.loads((tmp_path / "r.json").read_text()) == rows
+    assert [p.name for p in tmp_path.iterdir()] == ["r.json"]  # no temporary file left behind
+    assert oct(os.stat(tmp_path / "r.json").st_mode & 0o777) == "0o644"

@@ -1,0 +1,336 @@
+"""storage_benchmark: fio command lines, parsing and thresholds, fed real fio output.
+
+Fixtures in fixtures/fio/ are fio 3.33 stdout captured on bed nodes
+(localhost/mlp-bed:current, Debian 12) with the argv that build_argv() makes:
+`*-healthy.json` on the node's own disk, `*-throttled.json` on a loop-device
+volume limited with --device-write-bps 5mb / --device-write-iops 40 (reads
+were not limited, so throttled read figures stay high). Also captured:
+`seqwrite-enospc.json` (the seqwrite profile on a 16 MiB tmpfs: a "fio:"
+error line, then JSON with error 28), `seqwrite-verify-warning.json` (the
+seqwrite profile plus --verify: a "fio:" warning line, exit 0),
+`randread-psync-note.json` (psync given an iodepth: a "note:" line),
+`etcd-*-normal-and-json.txt` (--output-format=normal,json: fio's human report
+of the same run after the JSON) and `enghelp-debian12-fio3.33.txt`.
+"""
+
+import importlib.util
+import json
+import os
+import re
+import stat
+import subprocess
+import sys
+
+import pytest
+
+import module_utils.fio as fio
+
+# The module imports its helpers the way Ansible ships them to a node.
+sys.modules.setdefault("ansible.module_utils.fio", fio)
+
+from ansible.module_utils import basic  # noqa: E402  (after the alias above)
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "fio")
+FIO = "/usr/bin/fio"
+
+
+def fixture(name):
+    with open(os.path.join(FIXTURES, name)) as handle:
+        return handle.read()
+
+
+def figures_of(name, profile):
+    data, _ignored = fio.parse_json_output(fixture(name))
+    return fio.figures_from_result(profile, data)[0]
+
+
+# Values read by hand from the fixtures (the "fio version"/"jobs"[0] blocks).
+EXPECTED = {
+    ("etcd", "healthy"): {"etcd_fdatasync_p99_ms": 0.264192, "etcd_write_iops": 6213.754647},
+    ("etcd", "throttled"): {"etcd_fdatasync_p99_ms": 117.9648, "etcd_write_iops": 20.093972},
+    ("seqwrite", "healthy"): {"seqwrite_mib_s": 2450.16495},
+    ("seqwrite", "throttled"): {"seqwrite_mib_s": 4.99781},
+    ("seqread", "healthy"): {"seqread_mib_s": 869.93007},
+    ("seqread", "throttled"): {"seqread_mib_s": 8594.74053},
+    ("randread", "healthy"): {"randread_iops": 68317.568243, "randread_p99_ms": 0.946176},
+    ("randread", "throttled"): {"randread_iops": 124785.221478, "randread_p99_ms": 1.990656},
+    ("randwrite", "healthy"): {"randwrite_iops": 84799.620038, "randwrite_p99_ms": 3.588096},
+    ("randwrite", "throttled"): {"randwrite_iops": 40.358744, "randwrite_p99_ms": 1400.897536},
+}
+
+
+@pytest.mark.parametrize("profile,state", sorted(EXPECTED))
+def test_figures_from_real_captures(profile, state):
+    figures = figures_of("%s-%s.json" % (profile, state), profile)
+    assert figures == pytest.approx(EXPECTED[(profile, state)], rel=1e-6)
+
+
+def test_details_name_engine_and_amount():
+    data, _ = fio.parse_json_output(fixture("etcd-throttled.json"))
+    _figures, details = fio.figures_from_result("etcd", data)
+    assert details["fio_version"] == "fio-3.33"
+    assert details["ioengine"] == "sync"
+    # The runtime cap stopped the throttled etcd test after 201 of its 10029 writes.
+    assert details["total_ios"] == details["fdatasync_samples"] == 201
+    data, _ = fio.parse_json_output(fixture("randread-psync-healthy.json"))
+    assert fio.figures_from_result("randread", data)[1]["ioengine"] == "psync"
+
+
+def test_etcd_preset_passes_healthy_and_fails_throttled_naming_each_figure():
+    thresholds = fio.effective_thresholds("etcd", {})
+    healthy = dict(figures_of("etcd-healthy.json", "etcd"), **figures_of("seqwrite-healthy.json", "seqwrite"))
+    verdicts, unmeasured = fio.check_thresholds(healthy, thresholds)
+    assert unmeasured == []
+    assert [v["passed"] for v in verdicts] == [True, True, True]
+    assert fio.failure_message(verdicts, "etcd") is None
+
+    throttled = dict(figures_of("etcd-throttled.json", "etcd"), **figures_of("seqwrite-throttled.json", "seqwrite"))
+    verdicts, _ = fio.check_thresholds(throttled, thresholds)
+    by_name = {v["figure"]: v for v in verdicts}
+    assert {name for name, v in by_name.items() if not v["passed"]} == {
+        "etcd_fdatasync_p99_ms", "etcd_write_iops", "seqwrite_mib_s"}
+    assert by_name["etcd_fdatasync_p99_ms"]["reason"] == (
+        "etcd_fdatasync_p99_ms (99th percentile fdatasync latency) = 117.965 ms exceeds the maximum 10 ms")
+    assert by_name["seqwrite_mib_s"]["comparison"] == ">="
+    message = fio.failure_message(verdicts, "etcd")
+    for text in ("117.965 ms exceeds the maximum 10 ms", "20.094 IOPS is below the minimum 50 IOPS",
+                 "4.998 MiB/s is below the minimum 10 MiB/s"):
+        assert text in message
+
+
+def test_worker_preset_catches_throttled_writes_only():
+    thresholds = fio.effective_thresholds("worker", {})
+    figures = {}
+    for profile in ("seqwrite", "seqread", "randread", "randwrite"):
+        figures.update(figures_of("%s-throttled.json" % profile, profile))
+    verdicts, _ = fio.check_thresholds(figures, thresholds)
+    assert sorted(v["figure"] for v in verdicts if not v["passed"]) == ["randwrite_iops", "seqwrite_mib_s"]
+
+
+def _text_p99_ms(text):
+    """99.00th of the 'sync percentiles' block of fio's human report."""
+    block = re.search(r"sync percentiles \((\w+)\):(.*?)\n\s*\n", text, re.S)
+    scale = {"nsec": 1e-6, "usec": 1e-3, "msec": 1.0}[block.group(1)]
+    return float(re.search(r"99\.00th=\[\s*(\d+)\]", block.group(2)).group(1)) * scale
+
+
+@pytest.mark.parametrize("name", ["etcd-healthy-normal-and-json.txt", "etcd-throttled-normal-and-json.txt"])
+def test_parser_matches_fios_own_report_of_the_same_run(name):
+    # One fio run printed twice: the figure the module reports must equal what
+    # fio prints for humans (fio rounds to whole microseconds there).
+    text = fixture(name)
+    data, ignored = fio.parse_json_output(text)
+    assert ignored[1] == "fio-3.33" and ignored[-1].endswith("Laying out IO file (1 file / 22MiB)")
+    figures, _ = fio.figures_from_result("etcd", data)
+    assert figures["etcd_fdatasync_p99_ms"] == pytest.approx(_text_p99_ms(text), abs=0.001)
+    iops = float(re.search(r"write: IOPS=(\d+)", text).group(1))
+    assert figures["etcd_write_iops"] == pytest.approx(iops, abs=1)
+
+
+def test_warning_and_note_lines_are_skipped_and_reported():
+    data, ignored = fio.parse_json_output(fixture("seqwrite-verify-warning.json"))
+    assert ignored == ["fio: verification read phase will never start because write phase uses all of runtime"]
+    assert fio.figures_from_result("seqwrite", data)[0]["seqwrite_mib_s"] == pytest.approx(1187.38404, rel=1e-6)
+    data, ignored = fio.parse_json_output(fixture("randread-psync-note.json"))
+    assert ignored[0].startswith("note: both iodepth >= 1 and synchronous I/O engine are selected")
+    assert fio.figures_from_result("randread", data)[0]["randread_iops"] == pytest.approx(8835.388204)
+
+
+def test_warning_line_inside_the_json_document():
+    # Constructed: a real captured warning line inserted in the middle of a
+    # real capture (fio can interleave them; none could be provoked there).
+    lines = fixture("etcd-healthy.json").splitlines()
+    middle = len(lines) // 2
+    warning = fixture("seqwrite-verify-warning.json").splitlines()[0]
+    data, ignored = fio.parse_json_output("\n".join(lines[:middle] + [warning] + lines[middle:]))
+    assert ignored == [warning]
+    assert fio.figures_from_result("etcd", data)[0] == pytest.approx(EXPECTED[("etcd", "healthy")])
+
+
+def test_failed_job_names_fios_error():
+    data, ignored = fio.parse_json_output(fixture("seqwrite-enospc.json"))
+    assert ignored[0].startswith("fio: pid=") and "error=No space left on device" in ignored[0]
+    with pytest.raises(fio.FioError, match=r"seqwrite failed with error 28 \(no space left on device\)"):
+        fio.figures_from_result("seqwrite", data)
+
+
+@pytest.mark.parametrize("text", ["", "fio: engine libaio not loadable\n", "{\n  \"jobs\" : [\n"])
+def test_output_without_a_json_document_is_an_error(text):
+    with pytest.raises(fio.FioError):
+        fio.parse_json_output(text)
+
+
+def test_percentiles_are_matched_as_numbers_not_by_position():
+    data, _ = fio.parse_json_output(fixture("etcd-healthy.json"))
+    block = data["jobs"][0]["sync"]["lat_ns"]
+    block["percentile"] = dict(reversed(list(block["percentile"].items())))
+    assert fio.figures_from_result("etcd", data)[0]["etcd_fdatasync_p99_ms"] == pytest.approx(0.264192)
+
+
+def test_old_fio_without_sync_percentiles_is_explained():
+    data, _ = fio.parse_json_output(fixture("etcd-healthy.json"))
+    del data["jobs"][0]["sync"]
+    with pytest.raises(fio.FioError, match="needs fio 3.5 or newer"):
+        fio.figures_from_result("etcd", data)
+
+
+def test_etcd_argv_is_the_etcd_docs_test_bounded_by_runtime():
+    argv = fio.build_argv(FIO, "etcd", "/var/lib/etcd/.sb", 128 * fio.MIB, 30, "libaio")
+    assert argv[:2] == [FIO, "--output-format=json"]
+    for flag in ("--rw=write", "--ioengine=sync", "--fdatasync=1", "--size=22m", "--bs=2300", "--runtime=30",
+                 "--directory=/var/lib/etcd/.sb", "--filename=etcd.dat"):
+        assert flag in argv
+    assert not any(a.startswith(("--direct=", "--iodepth=", "--time_based")) for a in argv)
+
+
+def test_direct_profiles_use_queue_depth_only_with_libaio():
+    seq = fio.build_argv(FIO, "seqwrite", "/d", 64 * fio.MIB, 10, "libaio")
+    assert {"--rw=write", "--bs=1M", "--direct=1", "--time_based", "--ioengine=libaio", "--iodepth=8",
+            "--size=67108864", "--runtime=10"} <= set(seq)
+    rand = fio.build_argv(FIO, "randread", "/d", 64 * fio.MIB, 10, "libaio")
+    assert {"--rw=randread", "--bs=4k", "--iodepth=32"} <= set(rand)
+    psync = fio.build_argv(FIO, "randwrite", "/d", 64 * fio.MIB, 10, "psync")
+    assert "--ioengine=psync" in psync and not any(a.startswith("--iodepth") for a in psync)
+    with pytest.raises(ValueError, match="unknown profile"):
+        fio.build_argv(FIO, "mixed", "/d", 64 * fio.MIB, 10, "psync")
+
+
+def test_choose_ioengine_from_real_enghelp():
+    text = fixture("enghelp-debian12-fio3.33.txt")
+    assert fio.choose_ioengine(text) == "libaio"
+    without = "\n".join(line for line in text.splitlines() if line.strip() != "libaio")
+    assert fio.choose_ioengine(without) == "psync"
+
+
+def test_size_and_space_bounds():
+    assert fio.size_to_bytes("128m") == 128 * fio.MIB
+    assert fio.size_to_bytes("1G") == 1024 * fio.MIB
+    assert fio.size_to_bytes("8MiB") == 8 * fio.MIB
+    for bad in ("512k", "17g", "lots", "-1m"):
+        with pytest.raises(ValueError):
+            fio.size_to_bytes(bad)
+    # One work file at a time; the etcd test always needs its 22 MiB.
+    assert fio.required_free_bytes(["etcd"], 4 * fio.MIB) == 22 * fio.MIB + 22 * fio.MIB // 10
+    assert fio.required_free_bytes(["etcd", "seqread"], 1024 * fio.MIB) == 1024 * fio.MIB + 1024 * fio.MIB // 10
+
+
+def test_thresholds_merge_remove_and_reject():
+    assert fio.effective_thresholds("control_plane", {}) == fio.PRESETS["etcd"]
+    merged = fio.effective_thresholds("etcd", {"etcd_fdatasync_p99_ms": 5, "seqwrite_mib_s": None,
+                                               "randwrite_iops": "300"})
+    assert merged == {"etcd_fdatasync_p99_ms": 5.0, "etcd_write_iops": 50, "randwrite_iops": 300.0}
+    with pytest.raises(ValueError, match="unknown threshold figure.*etcd_p99"):
+        fio.effective_thresholds("none", {"etcd_p99": 10})
+    with pytest.raises(ValueError, match="must be positive"):
+        fio.effective_thresholds("none", {"seqread_mib_s": 0})
+    with pytest.raises(ValueError, match="unknown role"):
+        fio.effective_thresholds("gpu", {})
+    verdicts, unmeasured = fio.check_thresholds({"etcd_write_iops": 60.0}, merged)
+    assert [v["figure"] for v in verdicts] == ["etcd_write_iops"]
+    assert unmeasured == ["etcd_fdatasync_p99_ms", "randwrite_iops"]
+
+
+# --- the module's runner ----------------------------------------------------
+
+def load_module():
+    path = os.path.join(REPO, "plugins", "modules", "storage_benchmark.py")
+    spec = importlib.util.spec_from_file_location("test_storage_benchmark", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run_module(monkeypatch, capsys, args, check_mode=False, path_env=None):
+    if path_env is not None:
+        monkeypatch.setenv("PATH", path_env)
+    module_args = dict(args, _ansible_check_mode=check_mode)
+    monkeypatch.setattr(basic, "_ANSIBLE_ARGS", json.dumps({"ANSIBLE_MODULE_ARGS": module_args}).encode())
+    module = load_module()
+    with pytest.raises(SystemExit):
+        module.main()
+    return json.loads(capsys.readouterr().out)
+
+
+def fake_fio(directory, body):
+    """An executable `fio` that logs its arguments, then runs `body` (sh)."""
+    path = os.path.join(directory, "fio")
+    with open(path, "w") as handle:
+        handle.write('#!/bin/sh\necho "$@" >> "%s/calls"\n%s\n' % (directory, body))
+    os.chmod(path, stat.S_IRWXU)
+    return path
+
+
+def test_check_mode_runs_nothing(monkeypatch, capsys, tmp_path):
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    fake_fio(str(bindir), "exit 1")
+    target = tmp_path / "target"
+    target.mkdir()
+    result = run_module(monkeypatch, capsys, {"path": str(target), "role": "etcd"}, check_mode=True,
+                        path_env="%s:/usr/bin:/bin" % bindir)
+    assert not result.get("failed") and result["changed"] is False
+    assert result["figures"] == {} and result["thresholds"] == fio.PRESETS["etcd"]
+    assert not (bindir / "calls").exists()
+    assert list(target.iterdir()) == []
+
+
+def test_missing_fio_is_a_clear_error(monkeypatch, capsys, tmp_path):
+    result = run_module(monkeypatch, capsys, {"path": str(tmp_path)}, path_env=str(tmp_path))
+    assert result["failed"] is True
+    assert result["msg"].startswith("fio is not installed on this host")
+
+
+def test_short_space_is_a_clear_error(monkeypatch, capsys, tmp_path):
+    monkeypatch.setattr(os, "statvfs", lambda path: os.statvfs_result((4096, 4096, 100, 50, 10, 0, 0, 0, 0, 255)))
+    result = run_module(monkeypatch, capsys, {"path": str(tmp_path), "profiles": ["seqwrite"], "size": "64m"})
+    assert result["failed"] is True
+    assert result["msg"] == ("not enough free space in %s: the benchmark needs 71 MiB, 0 MiB are available; "
+                             "lower size or free space" % tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_work_files_are_removed_when_fio_fails(monkeypatch, capsys, tmp_path):
+    # The fake fio writes its work file, prints a real fio error and garbage.
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    fake_fio(str(bindir), '\n'.join([
+        'case "$1" in --version) echo fio-3.33; exit 0;; --enghelp) echo libaio; exit 0;; esac',
+        'dir=$(echo "$@" | sed -n "s/.*--directory=\\([^ ]*\\).*/\\1/p")',
+        'dd if=/dev/zero of="$dir/seqwrite.dat" bs=1k count=64 2>/dev/null',
+        'echo "fio: pid=561, err=28/file:io_u.c:1876, func=io_u error, error=No space left on device"',
+        'exit 1']))
+    target = tmp_path / "target"
+    target.mkdir()
+    result = run_module(monkeypatch, capsys, {"path": str(target), "profiles": ["seqwrite"]},
+                        path_env="%s:/usr/bin:/bin" % bindir)
+    assert result["failed"] is True
+    assert result["msg"].startswith("fio failed in %s: seqwrite: no JSON document in fio output: fio: pid=561" % target)
+    assert list(target.iterdir()) == []
+    assert "--directory=%s/.storage_benchmark-" % target in (bindir / "calls").read_text()
+
+
+@pytest.mark.skipif(not os.path.exists(FIO), reason="needs fio installed on this machine (apt-get install fio)")
+def test_end_to_end_with_real_fio_through_ansible(tmp_path):
+    # The real path: ansible packs the module with module_utils/fio.py, runs
+    # fio on this machine, and the tmp dir is left empty. A threshold nobody
+    # can meet shows a failing run still returns every figure.
+    env = dict(os.environ, ANSIBLE_LIBRARY=os.path.join(REPO, "plugins", "modules"),
+               ANSIBLE_MODULE_UTILS=os.path.join(REPO, "plugins", "module_utils"),
+               ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
+    args = json.dumps({"path": str(tmp_path), "size": "4m", "runtime": 1,
+                       "thresholds": {"randread_iops": 1e12}})
+    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible"), "localhost",
+                           "-m", "storage_benchmark", "-a", args], cwd=REPO, env=env, capture_output=True,
+                          text=True, timeout=120)
+    result = json.loads(proc.stdout[proc.stdout.index("{"):])
+    assert set(result["figures"]) == set(fio.FIGURES), proc.stdout
+    assert all(value > 0 for value in result["figures"].values())
+    assert result["ioengine"] == "libaio" and result["fio_version"].startswith("fio-")
+    assert result["details"]["etcd"]["argv"][1:] == fio.build_argv(
+        "fio", "etcd", result["details"]["etcd"]["argv"][3].split("=", 1)[1], 4 * fio.MIB, 1, "libaio")[1:]
+    assert proc.stdout.startswith("localhost | FAILED!") and proc.returncode != 0
+    assert result["msg"].startswith("storage does not meet the given thresholds: randread_iops")
+    assert "is below the minimum 1000000000000 IOPS" in result["msg"]
+    assert [v["figure"] for v in result["verdicts"]] == ["randread_iops"]
+    assert list(tmp_path.iterdir()) == []
