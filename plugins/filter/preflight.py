@@ -68,6 +68,7 @@ class FilterModule:
             "preflight_found_versions": preflight_found_versions,
             "preflight_version_rows": preflight.version_rows,
             "preflight_path_ancestors": preflight.path_ancestors,
+            "preflight_nearest_existing": preflight.nearest_existing,
             "preflight_curl_argv": preflight.curl_probe_argv,
             "preflight_node_fqdns": preflight.node_fqdns,
             "preflight_storage_result": preflight.storage_result,

@@ -513,8 +513,10 @@ def evaluate_volume(name, info, status, heal, options, pool, max_pending=0,
     report = {"name": name, "status": info["status"], "type": info["type"],
               "replica_count": info["replica_count"], "arbiter_count": info["arbiter_count"]}
     if not info["started"]:
+        # A stopped volume has no brick processes by design: one problem, not one per brick.
         problems.append("%s: volume is %s, not Started: `gluster volume start %s`"
                         % (name, info["status"], name))
+        return report, problems
     bricks_status = (status or {}).get("bricks", {})
     online = set(b for b, s in bricks_status.items() if s["online"])
     all_bricks = [b["name"] for b in info["bricks"]]
@@ -529,7 +531,7 @@ def evaluate_volume(name, info, status, heal, options, pool, max_pending=0,
         problems.append("%s: brick %s is offline (%s)" % (name, brick, why))
 
     replicated = info["replica_count"] > 1
-    if replicated and info["started"]:
+    if replicated:
         shd = (status or {}).get("self_heal_daemons", {})
         down = sorted(node for node, s in shd.items() if not s["online"])
         report["self_heal_daemons_offline"] = down

@@ -43,6 +43,17 @@ def path_ancestors(path):
     return ["/" + "/".join(parts[:n]) for n in range(len(parts), 0, -1)] + ["/"]
 
 
+def nearest_existing(paths, existing):
+    """{path: its deepest existing ancestor (itself included)}; '/' always exists.
+
+    Order matters here, which is why this is not Jinja: Ansible's `intersect`
+    filter goes through a set and loses it (measured: it picked '/' for
+    /var/lib/etcd on some runs).
+    """
+    existing = set(existing)
+    return {path: next((a for a in path_ancestors(path) if a in existing), "/") for path in paths}
+
+
 def parse_df(stdout, paths):
     """`df -P -B1M PATH...` output -> {path: free MiB}, lines in argument order."""
     lines = [l for l in str(stdout).splitlines()[1:] if l.strip()]

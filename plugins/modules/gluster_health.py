@@ -90,7 +90,8 @@ problems:
   returned: always
   type: list
   elements: str
-  sample: ["gv0: brick 10.0.20.33:/data/glusterfs/gv0/brick is offline (glusterd on 10.0.20.33 is unreachable from this node)"]
+  sample:
+    - "gv0: brick 10.0.20.33:/data/glusterfs/gv0/brick is offline (glusterd on 10.0.20.33 is unreachable from this node)"
 peers:
   description: The pool as C(gluster pool list) reports it.
   returned: always

@@ -427,5 +427,5 @@ def test_quorum_lost_is_reported():
 
 def test_stopped_volume_is_a_problem():
     info = parse_volume_info(fixture("volume-info-created-stopped.xml"))["gvx"]
-    _, problems = evaluate_volume("gvx", info, None, None, {}, [], require_quorum_options=False)
-    assert any("not Started" in p for p in problems)
+    _, problems = evaluate_volume("gvx", info, None, None, {}, [])
+    assert problems == ["gvx: volume is Created, not Started: `gluster volume start gvx`"]

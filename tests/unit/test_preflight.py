@@ -166,3 +166,11 @@ def test_found_versions_names_os_like_the_bundle():
     found = preflight.found_versions({"cp1": {"distribution": "Ubuntu", "version": "24.04", "major": "24",
                                               "kernel": "6.8.0-49-generic"}, "gone": None})
     assert found == {"cp1": {"kernel": "6.8.0-49-generic", "os": "ubuntu-24.04"}}
+
+
+def test_nearest_existing_keeps_the_deepest_directory():
+    existing = ["/", "/var", "/var/lib", "/var/lib/etcd"]
+    for _ in range(20):  # a set-based implementation picks at random
+        assert preflight.nearest_existing(["/var/lib/etcd"], existing) == {"/var/lib/etcd": "/var/lib/etcd"}
+    assert preflight.nearest_existing(["/var/lib/containerd", "/srv/x"], ["/", "/var", "/var/lib"]) == {
+        "/var/lib/containerd": "/var/lib", "/srv/x": "/"}

@@ -111,15 +111,17 @@ def test_rollback_timer_restores_the_previous_configuration(host):
     host.check_output("cp -p %s /tmp/netplan.keep" % NETPLAN_FILE)
     backup = NETPLAN_FILE + ".1234.2026-01-01@00:00:00~"
     displaced = "/var/lib/mlp-netplan/displaced/50-cloud-init.yaml"
+    unit = "mlp-netplan-rollback-test-%d" % time.time()
+    log = "journalctl -u %s -o cat --no-pager" % unit
     host.check_output("cp -p %s %s" % (NETPLAN_FILE, backup))
     host.check_output("sed -i 's|10.78.0.11/26|10.78.0.12/26|' %s" % NETPLAN_FILE)
     try:
         host.check_output(
-            "systemd-run --collect --unit=mlp-netplan-rollback-test --on-active=2s "
-            "/usr/local/sbin/mlp-netplan-rollback %s %s %s" % (NETPLAN_FILE, backup, displaced))
-        deadline = time.time() + 60
-        while "restored the previous" not in host.run(
-                "journalctl -u mlp-netplan-rollback-test -o cat --no-pager").stdout:
+            "systemd-run --collect --unit=%s --on-active=2s --timer-property=AccuracySec=1s "
+            "/usr/local/sbin/mlp-netplan-rollback %s %s %s" % (unit, NETPLAN_FILE, backup, displaced))
+        # AccuracySec=1s (as the role arms it): the timer fires on time.
+        deadline = time.time() + 20
+        while "configuration restored" not in host.run(log).stdout:
             assert time.time() < deadline, "the rollback timer never ran"
             time.sleep(1)
         assert host.file(NETPLAN_FILE).content_string == current
@@ -127,7 +129,7 @@ def test_rollback_timer_restores_the_previous_configuration(host):
         assert host.file("/etc/netplan/50-cloud-init.yaml").exists
         # The helper ends with `netplan apply` (which cannot run here).
         deadline = time.time() + 60
-        while "udevadm" not in host.run("journalctl -u mlp-netplan-rollback-test -o cat --no-pager").stdout:
+        while "udevadm" not in host.run(log).stdout:
             assert time.time() < deadline, "netplan apply was not attempted"
             time.sleep(1)
     finally:
