@@ -1128,10 +1128,13 @@ class _Validator:
                          "write e.g. %s" % example)
                 continue
             volume = dict(volume)
-            unknown = sorted(str(k) for k in volume if k not in ("name", "replica", "arbiter"))
+            unknown = sorted(str(k) for k in volume if k not in ("name", "replica", "arbiter", "options"))
             if unknown:
                 self.add("all", "cluster_gluster_volumes", volume, "unknown key %s" % ", ".join(unknown),
-                         "a volume has exactly the keys name, replica and arbiter")
+                         "a volume has the keys name, replica, arbiter and optionally options")
+            if "options" in volume and not isinstance(volume["options"], Mapping):
+                self.add("all", "cluster_gluster_volumes", volume, "options must be a mapping of volume options, got %s"
+                         % type_name(volume["options"]), "write e.g. options: {performance.cache-size: 256MB}")
             name = volume.get("name", MISSING)
             if not isinstance(name, str) or not _VOLUME_NAME_RE.match(name):
                 self.add("all", "cluster_gluster_volumes", volume, "volume name %s is not valid" % show(name),
@@ -1149,20 +1152,28 @@ class _Validator:
                 continue
             if isinstance(arbiter, bool) or arbiter not in (0, 1):
                 self.add("all", "cluster_gluster_volumes", volume, "arbiter must be 0 or 1, got %s" % show(arbiter),
-                         "write arbiter: 0 (three full copies) or arbiter: 1 (two copies and an arbiter)")
+                         "write arbiter: 0 (three full copies) or arbiter: 1 with replica: 2 (two copies and an arbiter)")
                 continue
-            if arbiter == 1 and replica != 3:
-                self.add("all", "cluster_gluster_volumes", volume, "GlusterFS supports an arbiter only as replica 3 arbiter 1",
-                         "write replica: 3, arbiter: 1")
+            # The layouts gluster_server builds: "replica 3" and "replica 2 arbiter 1",
+            # both three bricks per set, both keep quorum when one node fails.
+            if arbiter == 1 and replica != 2:
+                self.add("all", "cluster_gluster_volumes", volume,
+                         "an arbiter volume is replica 2 arbiter 1 (two data copies and one arbiter brick per set)",
+                         "write replica: 2, arbiter: 1")
                 continue
-            if replica == 2:
+            if replica == 2 and arbiter == 0:
                 self.add("all", "cluster_gluster_volumes", volume, "replica 2 volumes split-brain when a node fails",
-                         "write replica: 3 with arbiter: 0 or arbiter: 1")
+                         "write replica: 3, or replica: 2 with arbiter: 1")
                 continue
+            if replica != 3 and arbiter == 0:
+                self.add("all", "cluster_gluster_volumes", volume, "replica %d is not a layout this installer builds" % replica,
+                         "write replica: 3, or replica: 2 with arbiter: 1")
+                continue
+            replica = replica + arbiter  # bricks per replica set
             if nodes and (len(nodes) < replica or len(nodes) % replica):
                 sizes = sorted({n for n in (len(nodes) - len(nodes) % replica, (len(nodes) // replica + 1) * replica) if n >= replica})
                 self.add("all", "cluster_gluster_volumes", volume,
-                         "replica %d needs a multiple of %d GlusterFS nodes (one brick per node), but %s has %d"
+                         "a replica set of %d bricks needs a multiple of %d GlusterFS nodes (one brick per node), but %s has %d"
                          % (replica, replica, GROUP_GLUSTER, len(nodes)),
                          "put %s hosts in %s, or change the replica count" % (" or ".join(map(str, sizes)), GROUP_GLUSTER))
 
