@@ -1169,12 +1169,12 @@ class _Validator:
                 self.add("all", "cluster_gluster_volumes", volume, "replica %d is not a layout this installer builds" % replica,
                          "write replica: 3, or replica: 2 with arbiter: 1")
                 continue
-            replica = replica + arbiter  # bricks per replica set
-            if nodes and (len(nodes) < replica or len(nodes) % replica):
-                sizes = sorted({n for n in (len(nodes) - len(nodes) % replica, (len(nodes) // replica + 1) * replica) if n >= replica})
+            set_size = replica + arbiter  # bricks per replica set: 3 in both layouts
+            if nodes and (len(nodes) < set_size or len(nodes) % set_size):
+                sizes = sorted({n for n in (len(nodes) - len(nodes) % set_size, (len(nodes) // set_size + 1) * set_size) if n >= set_size})
                 self.add("all", "cluster_gluster_volumes", volume,
                          "a replica set of %d bricks needs a multiple of %d GlusterFS nodes (one brick per node), but %s has %d"
-                         % (replica, replica, GROUP_GLUSTER, len(nodes)),
+                         % (set_size, set_size, GROUP_GLUSTER, len(nodes)),
                          "put %s hosts in %s, or change the replica count" % (" or ".join(map(str, sizes)), GROUP_GLUSTER))
 
     def _check_release(self) -> None:
