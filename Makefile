@@ -1,5 +1,5 @@
 # Entry points. Every target installs what it needs, idempotently.
-#   make demo   bring up the local test bed and run playbooks/site.yml on it
+#   make demo   bring up the local test bed, run playbooks/site.yml, then playbooks/validate.yml
 #   make test   the whole test suite (what CI runs)
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -40,8 +40,9 @@ bed-down: venv ## remove every container, network and key the bed created
 bed-status: venv
 	$(BIN)/python testbed/bed.py status -i $(BED_INVENTORY)
 
-demo: bed-up ## bed up, then the main job: playbooks/site.yml against the bed
+demo: bed-up ## bed up, then the main job (playbooks/site.yml) and the day-2 check (playbooks/validate.yml)
 	ansible-playbook playbooks/site.yml -i $(BED_INVENTORY)
+	ansible-playbook playbooks/validate.yml -i $(BED_INVENTORY)
 
 test: venv bed-image ## lint, syntax checks, pytest, every molecule scenario
 	$(BIN)/python tests/run_all.py

@@ -17,6 +17,7 @@ import glob
 import os
 import subprocess
 import sys
+import re
 import time
 import xml.etree.ElementTree as ET
 
@@ -28,6 +29,7 @@ BED_INVENTORY = "inventories/testbed"
 class Results:
     def __init__(self):
         self.rows = []  # (stage, name, ok, seconds, detail)
+        self.reasons = []  # (name, [lines]): repeated at the end, where CI shows them
 
     def add(self, stage, name, ok, seconds, detail=""):
         self.rows.append((stage, name, ok, seconds, detail))
@@ -60,12 +62,38 @@ def tail(path, lines=25):
         return "".join(handle.readlines()[-lines:])
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# Lines that say why a run failed: Ansible's task failures, molecule's own
+# verdicts, pytest's errors. The first one and a few after it are the reason,
+# with the names of failed tests; the rest of the log stays in reports/.
+_WHY = re.compile(r"^(fatal: \[|failed: \[|E\s|ERROR!|CRITICAL)|UNREACHABLE!|Idempotence test failed|\serror\s")
+_FAILED_TEST = re.compile(r"^FAILED \S+::")
+# molecule says this on every run (there is no default scenario): not a failure.
+_NOT_WHY = re.compile(r"molecule/default/molecule.yml' glob failed")
+
+
+def why(path, lines=6, width=240):
+    """The first failure lines of a log, short enough for a CI summary."""
+    with open(path, errors="replace") as handle:
+        # molecule indents Ansible's and pytest's output behind a box-drawing bar.
+        text = [_ANSI.sub("", line).strip().lstrip("\u2502").strip() for line in handle]
+    text = [line for line in text if line]
+    reason = []
+    for index, line in enumerate(text):
+        if _WHY.search(line) and not _NOT_WHY.search(line):
+            reason = [l[:width] for l in text[index:index + lines]]
+            break
+    failed_tests = [line[:width] for line in text if _FAILED_TEST.match(line)][:5]
+    return reason + [line for line in failed_tests if line not in reason]
+
+
 def stage_lint(results):
     for name, argv in (("yamllint", ["yamllint", "-s", "."]),
                        ("ansible-lint", ["ansible-lint", "--profile", "production"])):
         rc, secs, log = run(argv, name)
         if rc != 0:
             print(tail(log, 60))
+            results.reasons.append((name, why(log) or tail(log, 4).splitlines()))
         results.add("lint", name, rc == 0, secs, "see %s" % os.path.relpath(log, REPO))
 
 
@@ -79,6 +107,7 @@ def stage_syntax(results):
                             "syntax-" + os.path.basename(path))
         if rc != 0:
             print(tail(log))
+            results.reasons.append((rel, why(log) or tail(log, 4).splitlines()))
         results.add("syntax", rel, rc == 0, secs)
 
 
@@ -122,6 +151,7 @@ def stage_molecule(results):
         rc, secs, log = run(["molecule", "test", "-s", scenario], "molecule-" + scenario)
         if rc != 0:
             print(tail(log, 60))
+            results.reasons.append((scenario, why(log)))
         results.add("molecule", scenario, rc == 0, secs, "see %s" % os.path.relpath(log, REPO))
 
 
@@ -137,6 +167,10 @@ def main():
     started = time.monotonic()
     for stage in args.only or list(STAGES):
         STAGES[stage](results)
+    for name, lines in results.reasons:
+        print("\nwhy %s failed (first failure in its log):" % name)
+        for line in lines or ["(no failure line found; see its log in reports/)"]:
+            print("  " + line)
     print("\nstage     passed failed   seconds")
     for stage in args.only or list(STAGES):
         rows = [r for r in results.rows if r[0] == stage]

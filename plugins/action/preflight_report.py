@@ -15,6 +15,7 @@ import tempfile
 
 import ansible.module_utils
 from ansible.errors import AnsibleActionFail
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
 # Share plugins/module_utils with the modules: docs/CONVENTIONS.md, "Modules".
@@ -44,6 +45,12 @@ options:
     description: Egress allowlist entries to append to the report.
     type: list
     default: []
+  fail_on_gate:
+    description:
+      - Fail when any check failed. With C(false) the result carries C(gate_failed) and the same message, for a
+        caller that runs further checks before its own verdict (playbooks/validate.yml).
+    type: bool
+    default: true
 """
 
 
@@ -76,9 +83,10 @@ class ActionModule(ActionBase):
                                                  "egress_allowlist": allowlist}, indent=2) + "\n")
         _write_atomically(md_path, preflight.markdown_report(rows, args.get("title", "Preflight report"),
                                                              allowlist))
-        result.update(changed=False, summary=counts, json=json_path, markdown=md_path)
+        result.update(changed=False, summary=counts, json=json_path, markdown=md_path,
+                      gate_failed=bool(counts[preflight.FAIL]))
         if counts[preflight.FAIL]:
-            result["failed"] = True
+            result["failed"] = boolean(args.get("fail_on_gate", True), strict=True)
             result["msg"] = "%s\nreport: %s" % (preflight.failure_message(rows), md_path)
         else:
             result["msg"] = "preflight passed (%d pass, %d warn); report: %s" % (

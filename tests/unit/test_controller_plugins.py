@@ -49,3 +49,27 @@ def test_report_action_writes_json_and_markdown_atomically(tmp_path):
     assert json.loads((tmp_path / "r.json").read_text()) == rows
     assert [p.name for p in tmp_path.iterdir()] == ["r.json"]  # no temporary file left behind
     assert oct(os.stat(tmp_path / "r.json").st_mode & 0o777) == "0o644"
+
+
+def _run_report(tmp_path, status, **extra):
+    """The action as Ansible runs it, with a task that carries only its arguments."""
+    from types import SimpleNamespace
+
+    task = SimpleNamespace(args=dict(rows=[{"host": "gl2", "check": "reachable", "value": "no data",
+                                            "threshold": "", "status": status, "detail": "unreachable"}],
+                                     dest=str(tmp_path), **extra),
+                           async_val=0, check_mode=False, diff=False)
+    connection = SimpleNamespace(_shell=SimpleNamespace(tmpdir="/nonexistent"))  # the action needs no connection
+    action = preflight_report.ActionModule(task, connection, SimpleNamespace(check_mode=False), None, None, None)
+    return action.run(task_vars={})
+
+
+def test_report_action_fails_on_a_failed_gate_unless_told_not_to(tmp_path):
+    result = _run_report(tmp_path, "fail")
+    assert result["failed"] and result["gate_failed"] and "gl2: reachable = no data" in result["msg"]
+    # validate.yml runs its other checks first and gives its own verdict.
+    result = _run_report(tmp_path, "fail", fail_on_gate=False)
+    assert not result["failed"] and result["gate_failed"] and "gl2: reachable" in result["msg"]
+    result = _run_report(tmp_path, "pass", fail_on_gate=False)
+    assert not result.get("failed") and not result["gate_failed"]
+    assert json.loads((tmp_path / "preflight.json").read_text())["summary"]["pass"] == 1

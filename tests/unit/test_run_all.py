@@ -1,0 +1,42 @@
+"""The failure summary `make test` prints last, where CI shows it.
+
+Fixtures are real output: an ansible-playbook run with a failing assert
+(colours on, as molecule runs it) and a yamllint run on a broken file.
+"""
+
+import os
+import sys
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+
+import run_all  # noqa: E402  (tests/run_all.py is a script, not a package)
+
+FIXTURES = os.path.join(HERE, "fixtures", "run_all")
+
+
+def test_ansible_failure_gives_the_task_message_without_colours():
+    lines = run_all.why(os.path.join(FIXTURES, "ansible-fatal.log"))
+    assert lines[0].startswith("fatal: [localhost]: FAILED!")
+    assert any("cp1: etcd fdatasync p99 140 ms > 10 ms" in line for line in lines)
+    assert not any("\x1b" in line for line in lines)
+
+
+def test_yamllint_failure_gives_the_first_error_not_the_warning():
+    lines = run_all.why(os.path.join(FIXTURES, "yamllint.log"))
+    assert lines[0] == "1:4       error    too many spaces after colon  (colons)"
+
+
+@pytest.mark.parametrize("text, expected", [
+    # molecule prints this on every run; it is not why a scenario failed.
+    ("CRITICAL 'molecule/default/molecule.yml' glob failed.  Exiting.\nINFO ok\n", []),
+    # pytest inside molecule's box, then its summary line.
+    ("  \u2502 E   assert 'ops' == 'root'\n  \u2502 FAILED tests/test_x.py::test_user - assert\n",
+     ["E   assert 'ops' == 'root'", "FAILED tests/test_x.py::test_user - assert"]),
+])
+def test_molecule_lines(tmp_path, text, expected):
+    log = tmp_path / "molecule.log"
+    log.write_text(text)
+    assert run_all.why(str(log)) == expected
