@@ -15,9 +15,9 @@ must never look green.
 import argparse
 import glob
 import os
+import re
 import subprocess
 import sys
-import re
 import time
 import xml.etree.ElementTree as ET
 
@@ -31,8 +31,11 @@ class Results:
         self.rows = []  # (stage, name, ok, seconds, detail)
         self.reasons = []  # (name, [lines]): repeated at the end, where CI shows them
 
-    def add(self, stage, name, ok, seconds, detail=""):
+    def add(self, stage, name, ok, seconds, detail="", log=None):
+        """One result; a failure with a log also gets its reason for the end."""
         self.rows.append((stage, name, ok, seconds, detail))
+        if not ok and log:
+            self.reasons.append((name, why(log) or tail(log, 4).splitlines()))
         mark = "PASS" if ok else "FAIL"
         print("[%s] %-9s %s (%.1fs)%s" % (mark, stage, name, seconds,
                                           (": " + detail) if detail and not ok else ""), flush=True)
@@ -93,8 +96,7 @@ def stage_lint(results):
         rc, secs, log = run(argv, name)
         if rc != 0:
             print(tail(log, 60))
-            results.reasons.append((name, why(log) or tail(log, 4).splitlines()))
-        results.add("lint", name, rc == 0, secs, "see %s" % os.path.relpath(log, REPO))
+        results.add("lint", name, rc == 0, secs, "see %s" % os.path.relpath(log, REPO), log)
 
 
 def stage_syntax(results):
@@ -107,8 +109,7 @@ def stage_syntax(results):
                             "syntax-" + os.path.basename(path))
         if rc != 0:
             print(tail(log))
-            results.reasons.append((rel, why(log) or tail(log, 4).splitlines()))
-        results.add("syntax", rel, rc == 0, secs)
+        results.add("syntax", rel, rc == 0, secs, log=log)
 
 
 def stage_unit(results):
@@ -151,8 +152,7 @@ def stage_molecule(results):
         rc, secs, log = run(["molecule", "test", "-s", scenario], "molecule-" + scenario)
         if rc != 0:
             print(tail(log, 60))
-            results.reasons.append((scenario, why(log)))
-        results.add("molecule", scenario, rc == 0, secs, "see %s" % os.path.relpath(log, REPO))
+        results.add("molecule", scenario, rc == 0, secs, "see %s" % os.path.relpath(log, REPO), log)
 
 
 STAGES = {"lint": stage_lint, "syntax": stage_syntax, "unit": stage_unit,

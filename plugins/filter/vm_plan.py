@@ -26,8 +26,9 @@ _UTILS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))
 if _UTILS not in ansible.module_utils.__path__:
     ansible.module_utils.__path__.append(_UTILS)
 
+# The node variables of the inventory model, named once in cluster_model.
+from ansible.module_utils.cluster_model import NODE_VARS  # noqa: E402
 from ansible.module_utils.vm_plan import (  # noqa: E402
-    NODE_KEYS,
     SETTING_KEYS,
     PlanError,
     build_plan,
@@ -53,7 +54,7 @@ def vm_plan(hostvars, groups, defaults):
     for name in groups.get("all", []):
         if name in hyperv_hosts:
             continue
-        nodes[name] = _pick(hostvars[name], list(NODE_KEYS) + setting_names)
+        nodes[name] = _pick(hostvars[name], list(NODE_VARS) + setting_names)
     first = groups["all"][0] if groups.get("all") else None
     cluster = {}
     if first is not None:

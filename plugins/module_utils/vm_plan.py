@@ -20,8 +20,6 @@ import ipaddress
 import ntpath
 import re
 
-from .cluster_model import NODE_VARS
-
 # Hyper-V's OUI. Hyper-V hands out *dynamic* MACs from a per-host pool
 # 00:15:5D:XX:YY:00-FF, where XX:YY are the last two octets of the host's
 # management IPv4 address. Derived static MACs put 0xFE in the fourth byte and
@@ -50,8 +48,6 @@ SETTING_KEYS = (
     "gpu_low_mmio_mb",
     "gpu_high_mmio_mb_per_gpu",
 )
-# The per-node variables of the inventory model, named once (cluster_model).
-NODE_KEYS = NODE_VARS
 
 _DISK_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 _HOST_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
