@@ -13,7 +13,7 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_HOME := $(CURDIR)/.cache/ansible
 BED_INVENTORY ?= inventories/testbed
 
-.PHONY: help venv bed-deps bed-image bed-up bed-down bed-status demo test lint syntax unit molecule bench collections clean
+.PHONY: help venv bed-deps bed-image bed-k8s-binaries bed-up bed-down bed-status demo test lint syntax unit molecule bench collections clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -31,8 +31,12 @@ bed-deps: ## podman, runc, debootstrap and the bed's containers.conf on this mac
 bed-image: bed-deps ## the Debian 12 systemd node image (rebuilt only when testbed/image changes)
 	testbed/image/build.sh
 
-bed-up: venv bed-image ## start the bed's nodes from $(BED_INVENTORY)
+bed-k8s-binaries: ## etcd, kube-*, kubectl and kwok built from Go modules (cached per pin outside the checkout)
+	testbed/kubernetes/build.sh
+
+bed-up: venv bed-image bed-k8s-binaries ## start the bed's nodes and its Kubernetes control plane from $(BED_INVENTORY)
 	$(BIN)/python testbed/bed.py up -i $(BED_INVENTORY)
+	ansible-playbook testbed/kubernetes/control-plane.yml -i $(BED_INVENTORY)
 
 bed-down: venv ## remove every container, network and key the bed created
 	$(BIN)/python testbed/bed.py down -i $(BED_INVENTORY)
@@ -44,7 +48,7 @@ demo: bed-up ## bed up, then the main job (playbooks/site.yml) and the day-2 che
 	ansible-playbook playbooks/site.yml -i $(BED_INVENTORY)
 	ansible-playbook playbooks/validate.yml -i $(BED_INVENTORY)
 
-test: venv bed-image ## lint, syntax checks, pytest, every molecule scenario
+test: venv bed-image bed-k8s-binaries ## lint, syntax checks, pytest, every molecule scenario
 	$(BIN)/python tests/run_all.py
 
 lint: venv ## yamllint + ansible-lint (production profile)
@@ -56,7 +60,7 @@ syntax: venv ## ansible-playbook --syntax-check of every playbook
 unit: venv ## pytest
 	$(BIN)/python tests/run_all.py --only unit
 
-molecule: venv bed-image ## every molecule scenario (MOLECULE_SCENARIOS="a b" to pick)
+molecule: venv bed-image bed-k8s-binaries ## every molecule scenario (MOLECULE_SCENARIOS="a b" to pick)
 	$(BIN)/python tests/run_all.py --only molecule
 
 bench: bed-up ## storage figures of the bed's nodes (storage_benchmark, median of 3 rounds)

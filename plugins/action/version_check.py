@@ -39,6 +39,7 @@ class ActionModule(ActionBase):
                 found=dict(type="dict", default={}),
                 matrix=dict(type="path"),
                 fail_on_conflict=dict(type="bool", default=True),
+                exact=dict(type="bool", default=False),
             )
         )
         path = self._loader.path_dwim(args["matrix"]) if args["matrix"] else DEFAULT_MATRIX
@@ -50,7 +51,7 @@ class ActionModule(ActionBase):
         if not isinstance(matrix, dict):
             raise AnsibleActionFail("the compatibility matrix %s is not a mapping" % path)
 
-        conflicts = version_matrix.evaluate(matrix, args["wanted"], args["found"] or None)
+        conflicts = version_matrix.evaluate(matrix, args["wanted"], args["found"] or None, args["exact"])
         result.update(
             changed=False,
             compatible=not conflicts,

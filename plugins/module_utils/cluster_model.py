@@ -76,7 +76,11 @@ CLUSTER_VARS = (
     "cluster_api_fqdn",
     "cluster_gluster_volumes",
     "cluster_release",
+    "cluster_kubernetes_source",
 )
+
+# Where the Kubernetes cluster comes from (roles/kubernetes_cluster).
+KUBERNETES_SOURCES = ("kubespray", "existing")
 
 NODE_VARS = (
     "node_ip",
@@ -488,6 +492,7 @@ class _Validator:
         self.guard(self._collect_cluster_values)
         self.guard(self._check_cluster_consistency)
         self.guard(self._check_identity)
+        self.guard(self._check_kubernetes_source)
         self.guard(self._check_network)
         self.guard(self._check_cidrs)
         self.guard(self._check_name_resolution)
@@ -662,6 +667,13 @@ class _Validator:
                 if _LABEL_RE.match(host) and len(host) + 1 + len(domain) > 253:
                     self.add("host %s" % host, "inventory_hostname", host,
                              "the FQDN %s.%s is longer than 253 characters" % (host, domain), "shorten the name or the domain")
+
+    def _check_kubernetes_source(self) -> None:
+        source = self.var("all", self.cluster, "cluster_kubernetes_source", required=False)
+        if source is not MISSING and source not in KUBERNETES_SOURCES:
+            self.add("all", "cluster_kubernetes_source", source, "is not one of %s" % ", ".join(KUBERNETES_SOURCES),
+                     "use kubespray (this project installs the cluster) or existing (a running cluster, checked "
+                     "against this description)")
 
     def _check_domain_value(self, name: str, value: Any, example: str) -> bool:
         if value is MISSING or not self.expect("all", name, value, str, "a string"):

@@ -32,6 +32,7 @@ RULES = {
     "apiserver_ha_skew": "kube-apiserver instances must be within one minor version of each other",
     "upgrade_one_minor_at_a_time": "Kubernetes upgrades must not skip a minor version",
     "kernel_minimum": "nodes need at least the minimum kernel version",
+    "running_equals_bundle": "a running cluster must run exactly the release bundle's Kubernetes version",
 }
 
 _VERSION_RE = re.compile(r"^\s*v?(\d+)(?:\.(\d+))?(?:\.(\d+))?")
@@ -305,6 +306,21 @@ def _as_list(value):
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
+def _check_exact(ev, found, wanted, k8s):
+    """Running apiservers and kubelets equal the bundle (an existing cluster is
+    checked, not upgraded: a difference means the description is out of date)."""
+    running = [("apiserver[%d]" % i, v) for i, v in enumerate(_as_list(found.get("apiserver")))]
+    running += [("hosts/%s/kubelet" % host, (facts or {}).get("kubelet"))
+                for host, facts in sorted((found.get("hosts") or {}).items())]
+    for component, value in running:
+        if value is None:
+            continue
+        version = ev.version(component, value)
+        if version and version != k8s:
+            ev.add("running_equals_bundle", component, value, wanted.get("kubernetes"),
+                   "the release bundle (cluster_release.kubernetes)")
+
+
 def _check_found(ev, found, wanted, k8s, kubespray_entry, gpu_entry):
     skew = ev.matrix.get("kubernetes_skew") or {}
     upgrade = ev.matrix.get("kubernetes_upgrade") or {}
@@ -407,7 +423,7 @@ def _check_found(ev, found, wanted, k8s, kubespray_entry, gpu_entry):
                 _check_driver(ev, gpu_entry, wanted.get("gpu_operator"), prefix + "nvidia_driver", facts["nvidia_driver"])
 
 
-def evaluate(matrix, wanted, found=None):
+def evaluate(matrix, wanted, found=None, exact=False):
     """Return the list of conflicts (empty when compatible).
 
     wanted: the release bundle, e.g. {kubespray: v2.31.0, kubernetes: 1.35.4,
@@ -415,6 +431,8 @@ def evaluate(matrix, wanted, found=None):
       nvidia_driver: 595.91.07, kubeflow: '26.03', kustomize: 5.8.1}.
     found (optional): {ansible_core: '2.18.19', apiserver: '1.34.3' or a list
       for HA, hosts: {name: {kubelet, containerd, kernel, os, nvidia_driver, gpu}}}.
+    exact: the found apiservers and kubelets must equal wanted's Kubernetes
+      version (running_equals_bundle), as for a cluster checked, not upgraded.
     Each conflict is {rule, component, value, expected, source, message}.
     """
     ev = _Evaluator(matrix)
@@ -440,6 +458,8 @@ def evaluate(matrix, wanted, found=None):
         _check_kubeflow(ev, wanted, k8s)
     if found:
         _check_found(ev, found, wanted, k8s, kubespray_entry, gpu_entry)
+        if exact:
+            _check_exact(ev, found, wanted, k8s)
     return ev.conflicts
 
 

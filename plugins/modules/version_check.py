@@ -46,6 +46,12 @@ options:
       - Fail the task when there is a conflict. With C(false) the result only reports.
     type: bool
     default: true
+  exact:
+    description:
+      - The found C(apiserver) versions and each host's C(kubelet) must equal C(wanted.kubernetes)
+        (rule C(running_equals_bundle)), as for an existing cluster that is checked, not upgraded.
+    type: bool
+    default: false
 notes:
   - Supports check mode (it never changes anything).
   - Versions may carry a C(v) prefix or a package suffix (C(v1.35.4), C(1.7.28-0ubuntu1)); OS names are written

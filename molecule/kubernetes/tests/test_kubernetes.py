@@ -1,0 +1,193 @@
+"""Verify the Kubernetes layer on the bed's real control plane.
+
+Everything goes through the admin kubeconfig that the layer fetched, with the
+kubectl built at the bundle's version: what an ops engineer would run. The
+API behaviours (admission, RBAC, CEL, eviction) prove that the bed runs a real
+API server, not a stand-in. The last tests inject the two faults validate
+must catch, a Node that stopped its heartbeat and a Node the inventory does
+not list, and put the cluster back.
+"""
+
+import functools
+import json
+import os
+import stat
+import subprocess
+import time
+
+import pytest
+import yaml
+
+REPO = os.environ["MOLECULE_PROJECT_DIRECTORY"]
+INVENTORY_DIR = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
+KUBECONFIG = os.path.join(INVENTORY_DIR, "artifacts", "admin.conf")
+SCENARIO = os.environ["MOLECULE_SCENARIO_DIRECTORY"]
+VERSION = "v1.35.4"
+CP, WORKER, GPU = "kubernetes-cp1", "kubernetes-worker1", "kubernetes-gpu1"
+NODES = sorted([CP, WORKER, GPU])
+
+
+@functools.lru_cache(maxsize=None)
+def kubectl_path():
+    out = subprocess.run([os.path.join(REPO, "testbed", "kubernetes", "build.sh"), "--print-dir"],
+                         check=True, capture_output=True, text=True).stdout
+    dirs = dict(line.split(" ", 1) for line in out.splitlines())
+    return os.path.join(dirs["kubernetes"], "kubectl")
+
+
+def kubectl(*args, check=True, stdin=None):
+    proc = subprocess.run([kubectl_path(), "--kubeconfig", KUBECONFIG] + list(args), input=stdin,
+                          capture_output=True, text=True, timeout=120)
+    if check and proc.returncode != 0:
+        raise AssertionError("kubectl %s failed: %s" % (" ".join(args), proc.stderr))
+    return proc
+
+
+def get(*args):
+    return json.loads(kubectl("get", "-o", "json", *args).stdout)
+
+
+def ready(node):
+    return next((c["status"] for c in node["status"].get("conditions", []) if c["type"] == "Ready"), None)
+
+
+def wait_ready(name, want, timeout=120):
+    deadline = time.monotonic() + timeout
+    while True:
+        state = ready(get("node", name))
+        if (state == "True") == want:
+            return state
+        assert time.monotonic() < deadline, "%s still Ready=%s after %ds" % (name, state, timeout)
+        time.sleep(2)
+
+
+def validate():
+    """playbooks/validate.yml, its Kubernetes checks only (the node gates need real disks and DNS)."""
+    return subprocess.run(
+        ["ansible-playbook", "playbooks/validate.yml", "-i", INVENTORY_DIR, "--tags", "validate_kubernetes"],
+        cwd=REPO, capture_output=True, text=True, timeout=600)
+
+
+def test_kubeconfig_is_private_and_points_at_the_api_endpoint():
+    mode = stat.S_IMODE(os.stat(KUBECONFIG).st_mode)
+    assert mode == 0o600
+    with open(KUBECONFIG) as handle:
+        config = yaml.safe_load(handle)
+    assert [c["cluster"]["server"] for c in config["clusters"]] == ["https://10.82.0.11:6443"]
+
+
+def test_get_nodes_wide_lists_the_inventory_ready_at_the_bundle_version():
+    lines = kubectl("get", "nodes", "-o", "wide", "--no-headers").stdout.splitlines()
+    rows = {line.split()[0]: line.split() for line in lines}
+    assert sorted(rows) == NODES
+    for name, row in rows.items():
+        assert row[1] == "Ready", row
+        assert row[4] == VERSION, row
+
+
+def test_nodes_carry_the_inventory_sizes_roles_and_gpus():
+    nodes = {n["metadata"]["name"]: n for n in get("nodes")["items"]}
+    assert nodes[CP]["status"]["capacity"]["cpu"] == "4"
+    assert nodes[CP]["status"]["capacity"]["memory"] == "8192Mi"
+    assert "node-role.kubernetes.io/control-plane" in nodes[CP]["metadata"]["labels"]
+    assert nodes[GPU]["status"]["capacity"]["nvidia.com/gpu"] == "2"
+    assert "nvidia.com/gpu" not in nodes[WORKER]["status"]["capacity"]
+    assert nodes[WORKER]["status"]["addresses"][0] == {"type": "InternalIP", "address": "10.82.0.21"}
+
+
+def test_server_reports_the_bundle_version():
+    assert json.loads(kubectl("version", "-o", "json").stdout)["serverVersion"]["gitVersion"] == VERSION
+
+
+def test_pods_scheduled_to_kwok_nodes_run():
+    pods = get("pods", "-n", "gluster-storage")["items"] + get("pods", "-n", "kube-system")["items"]
+    assert pods, "no pods in gluster-storage or kube-system"
+    for pod in pods:
+        assert pod["status"]["phase"] == "Running", pod["metadata"]["name"]
+        assert pod["spec"]["nodeName"] in (WORKER, GPU), "scheduler placed %s on %s" % (
+            pod["metadata"]["name"], pod["spec"]["nodeName"])
+
+
+def test_storage_classes_are_applied_server_side_by_our_field_manager():
+    sc = get("storageclass", "gluster-gv0")
+    assert sc["metadata"]["annotations"]["storageclass.kubernetes.io/is-default-class"] == "true"
+    managers = {(m["manager"], m["operation"]) for m in sc["metadata"]["managedFields"]}
+    assert ("mlplatform-gluster-k8s", "Apply") in managers
+
+
+def test_admission_refuses_a_privileged_pod_in_a_restricted_namespace():
+    kubectl("apply", "-f", "-", stdin=yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Namespace",
+        "metadata": {"name": "verify-restricted", "labels": {"pod-security.kubernetes.io/enforce": "restricted"}}}))
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "priv", "namespace": "verify-restricted"},
+           "spec": {"containers": [{"name": "c", "image": "busybox", "securityContext": {"privileged": True}}]}}
+    proc = kubectl("apply", "-f", "-", check=False, stdin=yaml.safe_dump(pod))
+    assert proc.returncode != 0
+    assert 'violates PodSecurity "restricted:latest"' in proc.stderr
+
+
+def test_rbac_denies_what_is_not_granted():
+    assert kubectl("auth", "can-i", "create", "pods", "--as=system:serviceaccount:default:default",
+                   check=False).stdout.strip() == "no"
+    assert kubectl("auth", "can-i", "create", "pods").stdout.strip() == "yes"
+
+
+def test_crd_cel_rule_refuses_a_bad_object():
+    kubectl("apply", "-f", os.path.join(SCENARIO, "files", "cel-crd.yaml"))
+    kubectl("wait", "--for=condition=Established", "crd/quotas.verify.mlp.test", "--timeout=60s")
+    bad = {"apiVersion": "verify.mlp.test/v1", "kind": "Quota", "metadata": {"name": "bad", "namespace": "default"},
+           "spec": {"gpus": 4, "maxGpus": 2}}
+    proc = kubectl("apply", "-f", "-", check=False, stdin=yaml.safe_dump(bad))
+    assert proc.returncode != 0
+    assert "gpus must not exceed maxGpus" in proc.stderr
+
+
+def test_eviction_respects_a_pod_disruption_budget():
+    kubectl("apply", "-f", os.path.join(SCENARIO, "files", "pdb-workload.yaml"))
+    kubectl("rollout", "status", "deployment/guarded", "-n", "default", "--timeout=90s")
+    pod = get("pods", "-n", "default", "-l", "app=guarded")["items"][0]
+    node = pod["spec"]["nodeName"]
+    try:
+        proc = kubectl("drain", node, "--ignore-daemonsets", "--timeout=10s", "--pod-selector=app=guarded",
+                       check=False)
+        assert proc.returncode != 0
+        assert "violate the pod's disruption budget" in proc.stdout + proc.stderr
+        assert get("pod", "-n", "default", pod["metadata"]["name"])["status"]["phase"] == "Running"
+    finally:
+        kubectl("uncordon", node)
+        kubectl("delete", "-f", os.path.join(SCENARIO, "files", "pdb-workload.yaml"), "--wait=true")
+
+
+def test_validate_passes_on_the_healthy_cluster():
+    proc = validate()
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert "validate passed" in proc.stdout
+
+
+def test_validate_names_a_node_the_inventory_does_not_list():
+    rogue = {"apiVersion": "v1", "kind": "Node",
+             "metadata": {"name": "rogue1", "annotations": {"kwok.x-k8s.io/node": "fake"}}}
+    kubectl("apply", "-f", "-", stdin=yaml.safe_dump(rogue))
+    try:
+        wait_ready("rogue1", True)
+        proc = validate()
+        assert proc.returncode != 0
+        assert "rogue1: a Node the inventory does not list" in proc.stdout
+    finally:
+        kubectl("delete", "node", "rogue1")
+
+
+def test_validate_names_a_node_whose_heartbeat_stopped():
+    # kwok stops renewing the Node's lease once it no longer manages it: the
+    # node lifecycle controller marks it NotReady, as for a dead kubelet.
+    kubectl("annotate", "node", WORKER, "kwok.x-k8s.io/node-")
+    try:
+        wait_ready(WORKER, False)
+        proc = validate()
+        assert proc.returncode != 0
+        assert "%s: NotReady" % WORKER in proc.stdout
+        assert "%s: NotReady" % GPU not in proc.stdout
+    finally:
+        kubectl("annotate", "--overwrite", "node", WORKER, "kwok.x-k8s.io/node=fake")
+    wait_ready(WORKER, True)
+    assert validate().returncode == 0

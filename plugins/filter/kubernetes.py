@@ -1,0 +1,26 @@
+# -*- coding: utf-8 -*-
+"""Filters of the Kubernetes layer; the logic is in module_utils/k8s_state (pure, pytest)."""
+
+from __future__ import annotations
+
+import os
+
+import ansible.module_utils
+
+# Share plugins/module_utils with the modules: docs/CONVENTIONS.md, "Modules".
+_UTILS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils")
+if _UTILS not in ansible.module_utils.__path__:
+    ansible.module_utils.__path__.append(_UTILS)
+
+from ansible.module_utils import k8s_state  # noqa: E402
+
+
+class FilterModule:
+    def filters(self):
+        return {
+            "k8s_node_problems": k8s_state.node_problems,
+            "k8s_workload_problems": k8s_state.workload_problems,
+            "k8s_storage_class_problems": k8s_state.storage_class_problems,
+            "k8s_found_versions": k8s_state.found_versions,
+            "k8s_version_summary": k8s_state.version_summary,
+        }
