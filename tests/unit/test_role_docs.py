@@ -1,4 +1,4 @@
-"""The gluster roles' documentation cannot drift from their defaults.
+"""The storage and Kubernetes roles' documentation cannot drift from their defaults.
 
 Every variable in defaults/main.yml must be in meta/argument_specs.yml (with
 the same default when it is a plain value) and named in the role's README.
@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-ROLES = ["gluster_server", "gluster_client", "gluster_k8s"]
+ROLES = ["gluster_server", "gluster_client", "gluster_k8s", "kubernetes_cluster"]
 
 
 def load(role, path):
