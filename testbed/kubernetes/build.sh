@@ -12,6 +12,10 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cache="${MLP_BED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mlplatform-bed}"
 export CGO_ENABLED=0 GOFLAGS=-mod=readonly GOTOOLCHAIN=local
+command -v go >/dev/null || {
+  echo "build.sh: Go is not installed; the bed's Kubernetes binaries are built from Go modules." >&2
+  echo "Install Go 1.26 or newer (this machine kind ships it in /usr/local/go/bin)." >&2
+  exit 1; }
 print_dir=false
 [[ "${1:-}" == --print-dir ]] && print_dir=true
 
