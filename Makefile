@@ -8,7 +8,8 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
-export PATH := $(BIN):$(PATH)
+# Go: this machine kind ships it in /usr/local/go/bin (the bed's Kubernetes binaries).
+export PATH := $(BIN):$(PATH):/usr/local/go/bin
 # Keep molecule/ansible-compat caches inside the checkout, not in $HOME.
 export ANSIBLE_HOME := $(CURDIR)/.cache/ansible
 BED_INVENTORY ?= inventories/testbed

@@ -181,6 +181,9 @@ def down(inventory):
     if run(["podman", "network", "exists", net["name"]], check=False).returncode == 0:
         run(["podman", "network", "rm", net["name"]])
     shutil.rmtree(STATE, ignore_errors=True)
+    # The admin kubeconfig the Kubernetes layer fetched: credentials of a
+    # cluster that no longer exists.
+    shutil.rmtree(os.path.join(inventory, "artifacts"), ignore_errors=True)
     print("bed down: removed %d containers and network %s" % (len(names), net["name"]))
 
 

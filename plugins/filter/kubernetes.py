@@ -21,6 +21,7 @@ class FilterModule:
             "k8s_node_problems": k8s_state.node_problems,
             "k8s_workload_problems": k8s_state.workload_problems,
             "k8s_storage_class_problems": k8s_state.storage_class_problems,
+            "k8s_controller_problems": k8s_state.controller_problems,
             "k8s_found_versions": k8s_state.found_versions,
             "k8s_version_summary": k8s_state.version_summary,
         }

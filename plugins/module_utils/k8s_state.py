@@ -7,6 +7,13 @@
 
 from __future__ import annotations
 
+import datetime
+
+# The control-plane controllers whose leader lease says they are running:
+# without them Node conditions and workload status are no longer updated,
+# and every other check here would read stale status.
+CONTROLLERS = ("kube-controller-manager", "kube-scheduler")
+
 
 def _name(obj):
     return ((obj or {}).get("metadata") or {}).get("name", "?")
@@ -91,11 +98,43 @@ def workload_problems(deployments=(), daemonsets=(), statefulsets=()):
     return problems
 
 
-def storage_class_problems(classes, expected, default=""):
-    """Every expected StorageClass exists, and the default one is marked so."""
+def _time(text):
+    return datetime.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+
+
+def controller_problems(leases, now):
+    """kube-controller-manager and kube-scheduler hold a recently renewed lease.
+
+    leases: the Lease objects of kube-system; now: the controller's time (ISO 8601, UTC).
+    A lease is stale after three lease durations, and never sooner than 60 s
+    (clock skew between the controller and the cluster).
+    """
+    present = {_name(lease): lease.get("spec") or {} for lease in leases or []}
+    problems = []
+    for name in CONTROLLERS:
+        spec = present.get(name)
+        if not spec or not spec.get("renewTime"):
+            problems.append("%s holds no leader lease in kube-system: it is not running, so Node and workload "
+                            "status are not updated" % name)
+            continue
+        age = (_time(now) - _time(spec["renewTime"])).total_seconds()
+        limit = max(60, 3 * int(spec.get("leaseDurationSeconds") or 15))
+        if age > limit:
+            problems.append("%s last renewed its leader lease %d s ago (at %s): it is not running, so Node and "
+                            "workload status may be stale" % (name, age, spec["renewTime"]))
+    return problems
+
+
+def storage_class_problems(classes, expected, default="", provisioner=""):
+    """Every expected StorageClass exists, is served by our provisioner, and the default one is marked so."""
     present = {_name(c): c for c in classes or []}
     problems = ["StorageClass %s is missing; run playbooks/kubernetes.yml (gluster_k8s)" % name
                 for name in expected or [] if name not in present]
+    for name in expected or []:
+        found = (present.get(name) or {}).get("provisioner")
+        if provisioner and found and found != provisioner:
+            problems.append("StorageClass %s is served by %s, not %s; delete it and run playbooks/kubernetes.yml"
+                            % (name, found, provisioner))
     if default and default in present:
         annotations = (present[default].get("metadata") or {}).get("annotations") or {}
         if annotations.get("storageclass.kubernetes.io/is-default-class") != "true":

@@ -3,15 +3,20 @@
 # wrapper Go modules in gomod/<name>/, with the versions pinned there.
 #
 # Binaries are cached per pin outside the checkout:
-#   ${MLP_BED_CACHE:-~/.cache/mlplatform-bed}/bin/<name>-<hash of go.mod, go.sum, stamps, go version>/
-# and rebuilt only when a pin (or this script) changes. Nothing is downloaded
+#   ${MLP_BED_CACHE:-~/.cache/mlplatform-bed}/bin/<name>-<hash of go.mod, go.sum, this script, go version>/
+# and rebuilt only when a pin, this script or the Go toolchain changes. Nothing is downloaded
 # as a prebuilt binary: every byte comes from the Go module proxy as source.
 #
 # Usage: build.sh [--print-dir]   (--print-dir prints "<name> <dir>" per module)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cache="${MLP_BED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mlplatform-bed}"
-export CGO_ENABLED=0 GOFLAGS=-mod=readonly GOTOOLCHAIN=local
+# readonly: go.sum is the pin, a build never edits it; no VCS stamp of this
+# repository into the binaries; the installed Go, never a downloaded toolchain.
+export CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false" GOTOOLCHAIN=local
+# This machine kind ships Go in /usr/local/go/bin; callers other than make
+# (ansible-playbook, tests) may not have it on PATH.
+export PATH="$PATH:/usr/local/go/bin"
 command -v go >/dev/null || {
   echo "build.sh: Go is not installed; the bed's Kubernetes binaries are built from Go modules." >&2
   echo "Install Go 1.26 or newer (this machine kind ships it in /usr/local/go/bin)." >&2
@@ -52,18 +57,23 @@ binary_name() {
 
 for dir in "$here"/gomod/*/; do
   dir="${dir%/}"; name="$(basename "$dir")"
-  # The cache key: the pins, the stamps and the toolchain, nothing else.
-  key="$( (cat "$dir/go.mod" "$dir/go.sum"; ldflags "$dir" "$name"; go version) | sha256sum | cut -c1-12)"
+  # The cache key: the pins, this script (flags, stamps) and the toolchain.
+  key="$( (cat "$dir/go.mod" "$dir/go.sum" "$0"; go version) | sha256sum | cut -c1-12)"
   out="$cache/bin/$name-$key"
   if [[ ! -f "$out/.complete" ]]; then
-    rm -rf "$out"; mkdir -p "$out"
     # The tool directives of go.mod are the list of binaries to build.
-    mapfile -t tools < <(awk '/^tool \(/{t=1; next} t && /^\)/{t=0} t && NF {print $1} /^tool [^(]/{print $2}' "$dir/go.mod")
+    mapfile -t tools < <(awk '/^tool \(/{t=1; next} t && /^\)/{t=0} t && $1 ~ /\./ {print $1} /^tool [^(]/{print $2}' "$dir/go.mod")
+    (( ${#tools[@]} )) || { echo "build.sh: no tool directive in $dir/go.mod: nothing to build" >&2; exit 1; }
+    # Built beside the cache entry and moved in whole: a failed or concurrent
+    # build never leaves a half-filled entry marked complete.
+    tmp="$out.tmp.$$"
+    rm -rf "$tmp"; mkdir -p "$tmp"
+    trap 'rm -rf "$tmp"' EXIT
     echo "build.sh: building $name (${#tools[@]} binaries) into $out" >&2
     start=$SECONDS
     for pkg in "${tools[@]}"; do
       bin="$(binary_name "$pkg")"
-      (cd "$dir" && go build -trimpath -ldflags "$(ldflags "$dir" "$name")" -o "$out/$bin" "$pkg")
+      (cd "$dir" && go build -trimpath -ldflags "$(ldflags "$dir" "$name")" -o "$tmp/$bin" "$pkg")
     done
     echo "build.sh: $name built in $((SECONDS - start)) s" >&2
     if [[ "$name" == kwok ]]; then
@@ -74,9 +84,11 @@ for dir in "$here"/gomod/*/; do
       for f in node/fast/node-initialize node/heartbeat-with-lease/node-heartbeat-with-lease \
                pod/fast/pod-ready pod/fast/pod-complete pod/fast/pod-delete; do
         echo "---"; cat "$src/$f.yaml"
-      done > "$out/stages.yaml"
+      done > "$tmp/stages.yaml"
     fi
-    touch "$out/.complete"
+    touch "$tmp/.complete"
+    rm -rf "$out"; mv "$tmp" "$out"
+    trap - EXIT
   fi
   $print_dir && echo "$name $out"
 done

@@ -113,3 +113,26 @@ def test_a_kubelet_newer_than_the_apiserver_breaks_skew_and_equality():
 def test_summary_names_server_and_kubelet_versions():
     assert k8s_state.version_summary(load("version.json"), load("nodes-healthy.json")) == \
         "kube-apiserver v1.35.4; kubelets v1.35.4 x3"
+
+
+def test_controllers_with_fresh_leases_pass_and_stale_or_missing_ones_are_named():
+    leases = load("leases-kube-system.json")
+    renewed = max(lease["spec"]["renewTime"] for lease in leases)
+    assert k8s_state.controller_problems(leases, renewed) == []
+    later = "2026-11-29T18:37:06Z"  # ten minutes after the capture
+    problems = k8s_state.controller_problems(leases, later)
+    assert [p.split(" ")[0] for p in problems] == ["kube-controller-manager", "kube-scheduler"]
+    assert "last renewed its leader lease 6" in problems[0]
+    gone = [lease for lease in leases if lease["metadata"]["name"] != "kube-scheduler"]
+    assert k8s_state.controller_problems(gone, renewed) == [
+        "kube-scheduler holds no leader lease in kube-system: it is not running, so Node and workload status "
+        "are not updated"]
+
+
+def test_a_storage_class_served_by_another_provisioner_is_named():
+    classes = load("storageclasses.json")
+    ours = classes[0]["provisioner"]
+    assert k8s_state.storage_class_problems(classes, ["gluster-gv0"], "", ours) == []
+    assert k8s_state.storage_class_problems(classes, ["gluster-gv0"], "", "other.example/prov") == [
+        "StorageClass gluster-gv0 is served by %s, not other.example/prov; delete it and run "
+        "playbooks/kubernetes.yml" % ours]

@@ -205,5 +205,8 @@ def test_validate_names_a_node_whose_heartbeat_stopped():
     finally:
         kubelet("start", WORKER)
     wait_ready(WORKER, True)
+    # Its pods are marked Ready again by kwok, then their Deployments catch up.
+    for namespace, deployment in (("kube-system", "coredns"), ("gluster-storage", "gluster-local-path-provisioner")):
+        kubectl("rollout", "status", "deployment/" + deployment, "-n", namespace, "--timeout=120s")
     proc = validate()
     assert proc.returncode == 0, proc.verdict
