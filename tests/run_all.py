@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Run the whole test suite and end with one `N passed, N failed` line.
+"""Run the whole test suite and end with one `N passed, N failed, N skipped` line.
 
 Stages, in order (each can be run alone with --only):
   lint      yamllint and ansible-lint (production profile, no skips)
@@ -30,6 +30,7 @@ class Results:
     def __init__(self):
         self.rows = []  # (stage, name, ok, seconds, detail)
         self.reasons = []  # (name, [lines]): repeated at the end, where CI shows them
+        self.skipped = []  # (name, reason): never a pass, always counted and named
 
     def add(self, stage, name, ok, seconds, detail="", log=None):
         """One result; a failure with a log also gets its reason for the end."""
@@ -128,7 +129,9 @@ def stage_unit(results):
         failed = case.find("failure") is not None or case.find("error") is not None
         skipped = case.find("skipped") is not None
         if skipped:
-            continue  # a skip names its reason in the pytest log; it is not a pass
+            # Not a pass: counted in the verdict and named with its reason.
+            results.skipped.append((name, case.find("skipped").get("message") or ""))
+            continue
         results.rows.append(("unit", name, not failed, float(case.get("time") or 0), ""))
         if failed:
             print("[FAIL] unit      %s" % name)
@@ -177,7 +180,9 @@ def main():
         print("%-9s %6d %6d %9.1f" % (stage, sum(r[2] for r in rows),
                                       sum(not r[2] for r in rows), sum(r[3] for r in rows)))
     print("wall time %.1fs" % (time.monotonic() - started))
-    print("%d passed, %d failed" % (results.passed, results.failed))
+    for name, reason in results.skipped:
+        print("skipped: %s (%s)" % (name, reason))
+    print("%d passed, %d failed, %d skipped" % (results.passed, results.failed, len(results.skipped)))
     return 0 if results.failed == 0 and results.passed > 0 else 1
 
 

@@ -313,9 +313,10 @@ def _check_exact(ev, found, wanted, k8s):
     running += [("hosts/%s/kubelet" % host, (facts or {}).get("kubelet"))
                 for host, facts in sorted((found.get("hosts") or {}).items())]
     for component, value in running:
-        if value is None:
-            continue
-        version = ev.version(component, value)
+        try:
+            version = parse_version(value) if value is not None else None
+        except BadVersion:
+            continue  # _check_found already reported it (version_format)
         if version and version != k8s:
             ev.add("running_equals_bundle", component, value, wanted.get("kubernetes"),
                    "the release bundle (cluster_release.kubernetes)")

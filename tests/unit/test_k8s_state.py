@@ -136,3 +136,9 @@ def test_a_storage_class_served_by_another_provisioner_is_named():
     assert k8s_state.storage_class_problems(classes, ["gluster-gv0"], "", "other.example/prov") == [
         "StorageClass gluster-gv0 is served by %s, not other.example/prov; delete it and run "
         "playbooks/kubernetes.yml" % ours]
+
+
+def test_an_unreadable_running_version_is_reported_once():
+    found = {"apiserver": "vX", "hosts": {"worker1": {"kubelet": "garbage"}}}
+    rules = [c["rule"] for c in vm.evaluate(MATRIX, BUNDLE, found, exact=True)]
+    assert rules == ["version_format", "version_format"]
