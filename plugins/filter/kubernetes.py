@@ -15,6 +15,12 @@ if _UTILS not in ansible.module_utils.__path__:
 from ansible.module_utils import k8s_state  # noqa: E402
 
 
+def k8s_listed(results, kind):
+    """The objects of one kind from a looped k8s_info whose items start with the kind ([kind, namespace])."""
+    return [obj for result in results or [] if not result.get("skipped") and result["item"][0] == kind
+            for obj in result.get("resources") or []]
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -23,5 +29,6 @@ class FilterModule:
             "k8s_storage_class_problems": k8s_state.storage_class_problems,
             "k8s_controller_problems": k8s_state.controller_problems,
             "k8s_found_versions": k8s_state.found_versions,
+            "k8s_listed": k8s_listed,
             "k8s_version_summary": k8s_state.version_summary,
         }

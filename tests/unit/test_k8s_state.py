@@ -13,6 +13,7 @@ import os
 import pytest
 import yaml
 
+from filter import kubernetes as k8s_filters
 from module_utils import k8s_state
 from module_utils import version_matrix as vm
 
@@ -142,3 +143,14 @@ def test_an_unreadable_running_version_is_reported_once():
     found = {"apiserver": "vX", "hosts": {"worker1": {"kubelet": "garbage"}}}
     rules = [c["rule"] for c in vm.evaluate(MATRIX, BUNDLE, found, exact=True)]
     assert rules == ["version_format", "version_format"]
+
+
+def test_listed_picks_one_kind_out_of_a_looped_k8s_info():
+    # The shape a registered loop has: one result per [kind, namespace], skipped ones without resources.
+    results = [{"item": ["Deployment", "kube-system"], "resources": load("deployments-healthy.json")},
+               {"item": ["DaemonSet", "kube-system"], "resources": []},
+               {"item": ["Lease", "kube-system"], "resources": load("leases-kube-system.json")},
+               {"item": ["StatefulSet", "kube-system"], "skipped": True}]
+    assert [d["metadata"]["name"] for d in k8s_filters.k8s_listed(results, "Deployment")] == ["coredns"]
+    assert len(k8s_filters.k8s_listed(results, "Lease")) == 3
+    assert k8s_filters.k8s_listed(results, "StatefulSet") == []
