@@ -61,7 +61,11 @@ def load_inventory(inventory):
         if "node_ip" not in hv:
             raise BedError("host %s in %s has no node_ip: the bed gives each container "
                            "its node_ip; set it in hosts.yml" % (name, inventory))
-        nodes.append({"name": name, "ip": hv["node_ip"],
+        # The network's DNS (aardvark-dns on the gateway, the bed's
+        # cluster_dns_servers) answers each node's FQDN, as the site's DNS does:
+        # preflight and validate ask it directly, past /etc/hosts.
+        fqdn = "%s.%s" % (name, hv["cluster_domain"]) if hv.get("cluster_domain") else None
+        nodes.append({"name": name, "ip": hv["node_ip"], "fqdn": fqdn,
                       "args": hv.get("testbed_podman_args", [])})
     first = hostvars[nodes[0]["name"]]
     for var in ("testbed_network_name", "cluster_subnet", "cluster_gateway"):
@@ -105,7 +109,7 @@ def image_id():
 
 def node_config_hash(node, image):
     """What a node is made from: a change in any of it recreates the node."""
-    text = json.dumps([image, node["ip"], list(node["args"])], sort_keys=True)
+    text = json.dumps([image, node["ip"], node["fqdn"], list(node["args"])], sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
@@ -125,9 +129,10 @@ def ensure_node(net, node, pubkey, wanted_image):
     created = info is None
     if created:
         run(["podman", "run", "-d", "--name", name, "--hostname", node["name"],
-             "--network", net["name"], "--ip", node["ip"],
-             "--label", "%s=%s" % (LABEL, net["name"]),
-             "--label", "%s.config=%s" % (LABEL, config)] + NODE_ARGS + list(node["args"])
+             "--network", net["name"], "--ip", node["ip"]]
+            + (["--network-alias", node["fqdn"]] if node["fqdn"] else [])
+            + ["--label", "%s=%s" % (LABEL, net["name"]),
+               "--label", "%s.config=%s" % (LABEL, config)] + NODE_ARGS + list(node["args"])
             + [IMAGE])
     # The key goes in through `podman exec -i`: without -i the file ends up empty.
     run(["podman", "exec", "-i", name, "sh", "-c",

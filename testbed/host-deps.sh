@@ -3,11 +3,12 @@
 # podman with runc (crun cannot raise rlimits here), netavark/aardvark-dns for
 # static addresses and names, iptables for netavark, debootstrap for the image,
 # ssh for Ansible's connection; qemu-utils and netplan.io for the tests that
-# convert the golden image and check rendered netplan files. Then the
+# convert the golden image and check rendered netplan files; dnsmasq-base, a
+# real DNS server for the DNS check's tests. Then the
 # containers.conf the bed needs.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-packages=(podman runc netavark aardvark-dns iptables debootstrap openssh-client fio qemu-utils netplan.io)
+packages=(podman runc netavark aardvark-dns iptables debootstrap openssh-client fio qemu-utils netplan.io dnsmasq-base)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -85,6 +85,11 @@ class ActionModule(ActionBase):
                                                              allowlist))
         result.update(changed=False, summary=counts, json=json_path, markdown=md_path,
                       gate_failed=bool(counts[preflight.FAIL]))
+        # A gate that measured nothing (a live etcd, a disk that holds data)
+        # is printed as a warning too, not only listed in the report.
+        warnings = preflight.unmeasured_warnings(rows)
+        if warnings:
+            result["warnings"] = warnings
         if counts[preflight.FAIL]:
             result["failed"] = boolean(args.get("fail_on_gate", True), strict=True)
             result["msg"] = "%s\nreport: %s" % (preflight.failure_message(rows), md_path)

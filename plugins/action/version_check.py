@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import os
 
-import yaml
-
 import ansible.module_utils
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
-DEFAULT_MATRIX = os.path.normpath(os.path.join(_HERE, os.pardir, os.pardir, "compatibility", "matrix.yml"))
 
 # Share plugins/module_utils with the modules: docs/CONVENTIONS.md, "Modules".
 _UTILS = os.path.join(os.path.dirname(_HERE), "module_utils")
@@ -42,14 +39,12 @@ class ActionModule(ActionBase):
                 exact=dict(type="bool", default=False),
             )
         )
-        path = self._loader.path_dwim(args["matrix"]) if args["matrix"] else DEFAULT_MATRIX
+        # The same file and loader the inventory validation uses (cluster_model.py).
+        path = self._loader.path_dwim(args["matrix"]) if args["matrix"] else version_matrix.DEFAULT_MATRIX
         try:
-            with open(path, encoding="utf-8") as handle:
-                matrix = yaml.safe_load(handle)
-        except (OSError, yaml.YAMLError) as exc:
-            raise AnsibleActionFail("cannot read the compatibility matrix %s: %s" % (path, exc))
-        if not isinstance(matrix, dict):
-            raise AnsibleActionFail("the compatibility matrix %s is not a mapping" % path)
+            matrix = version_matrix.load_matrix(path)
+        except version_matrix.MatrixError as exc:
+            raise AnsibleActionFail(str(exc))
 
         conflicts = version_matrix.evaluate(matrix, args["wanted"], args["found"] or None, args["exact"])
         result.update(

@@ -13,7 +13,7 @@ _UTILS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))
 if _UTILS not in ansible.module_utils.__path__:
     ansible.module_utils.__path__.append(_UTILS)
 
-from ansible.module_utils import egress, preflight  # noqa: E402
+from ansible.module_utils import egress, fio, preflight  # noqa: E402
 
 
 def preflight_limits(group_names, minimums, base):
@@ -59,6 +59,33 @@ def preflight_found_versions(hostvars, hosts):
     return preflight.found_versions({h: (hostvars[h].get("__preflight_raw") or {}).get("os") for h in hosts})
 
 
+def preflight_storage_result(result, etcd_pids=None, size="64m"):
+    """A storage_benchmark loop result -> the report's storage entry; a gate
+    skipped on a live etcd node says how much measuring it would write."""
+    size_bytes = fio.size_to_bytes(size)
+    return preflight.storage_result(result, etcd_pids or [],
+                                    lambda profiles: fio.bounded_write_bytes(profiles, size_bytes))
+
+
+def preflight_storage_gaps(gates):
+    """Messages for storage gates whose threshold preset lists a floor that
+    none of their profiles measures (such a gate would pass unchecked)."""
+    gaps = []
+    for group, gate in sorted((gates or {}).items()):
+        try:
+            thresholds = fio.effective_thresholds(gate.get("role", "none"), gate.get("thresholds") or {})
+        except ValueError as exc:
+            gaps.append("preflight_storage.%s: %s" % (group, exc))
+            continue
+        uncovered = fio.uncovered_thresholds(thresholds, gate.get("profiles") or [])
+        if uncovered:
+            gaps.append("preflight_storage.%s: role %s sets %s, which need profile(s) %s: add them to its "
+                        "profiles, or set those thresholds to null in its thresholds"
+                        % (group, gate.get("role"), ", ".join(uncovered),
+                           ", ".join(sorted(set(uncovered.values())))))
+    return gaps
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -69,12 +96,13 @@ class FilterModule:
             "preflight_version_rows": preflight.version_rows,
             "preflight_path_ancestors": preflight.path_ancestors,
             "preflight_nearest_existing": preflight.nearest_existing,
-            "preflight_curl_argv": preflight.curl_probe_argv,
             "preflight_node_fqdns": preflight.node_fqdns,
-            "preflight_storage_result": preflight.storage_result,
+            "preflight_storage_result": preflight_storage_result,
+            "preflight_storage_gaps": preflight_storage_gaps,
             "preflight_parse_df": preflight.parse_df,
             "preflight_failure_message": preflight.failure_message,
             "preflight_markdown": preflight.markdown_report,
             "egress_allowlist": egress.allowlist,
             "egress_probe_urls": egress.probe_urls,
+            "egress_expectations": egress.expectations,
         }

@@ -11,6 +11,9 @@ the filter plugin ``plugins/filter/cluster.py`` stays a thin wrapper.
 * :func:`validate` returns every defect of a model as a list of
   :class:`Defect`. It never raises: wrong types, missing keys and garbage all
   become defects that name the host, the variable, the value and the fix.
+  The release bundle is also judged against ``compatibility/matrix.yml`` by
+  ``version_matrix`` (the rules preflight's ``version_check`` runs), so an
+  incompatible bundle stops before any host is touched.
 * :func:`no_proxy` computes the ``no_proxy`` list of the cluster.
 
 The model is documented, key by key, in ``inventories/sample/``. The model
@@ -20,6 +23,8 @@ dict has these keys::
     hostvars: {host: {variable: value}}          # node_*, cluster_* and a few more
     varnames: {host: [every variable name]}      # to spot misspelt variables
     sources:  [inventory source path, ...]       # `ansible_inventory_sources`
+    matrix:   {...}                              # optional: the compatibility matrix
+                                                 # (default: compatibility/matrix.yml)
 """
 
 from __future__ import annotations
@@ -38,6 +43,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import netaddr
+
+from . import proxy_url
+from . import version_matrix
 
 # --------------------------------------------------------------------------
 # The model
@@ -77,10 +85,15 @@ CLUSTER_VARS = (
     "cluster_gluster_volumes",
     "cluster_release",
     "cluster_kubernetes_source",
+    "cluster_rollout",
 )
 
 # Where the Kubernetes cluster comes from (roles/kubernetes_cluster).
 KUBERNETES_SOURCES = ("kubespray", "existing")
+
+# cluster_rollout: how many nodes a rolling change (playbooks/node_prep.yml)
+# touches at once, per kind of node, and the defaults when a key is absent.
+ROLLOUT_DEFAULTS = {"control_plane": 1, "storage": 1, "nodes": "25%"}
 
 NODE_VARS = (
     "node_ip",
@@ -163,7 +176,8 @@ class Defect:
 
 def show(value: Any, limit: int = 160) -> str:
     """Render a value in YAML flow notation (single quotes, so JSON output stays readable)."""
-    text = _show(value)
+    # Any URL password (a proxy, a misspelt variable) is masked before a cut could hide its '@'.
+    text = proxy_url.mask_in_text(_show(proxy_url.masked(value) if isinstance(value, str) else value))
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -493,6 +507,7 @@ class _Validator:
         self.guard(self._check_cluster_consistency)
         self.guard(self._check_identity)
         self.guard(self._check_kubernetes_source)
+        self.guard(self._check_rollout)
         self.guard(self._check_network)
         self.guard(self._check_cidrs)
         self.guard(self._check_name_resolution)
@@ -674,6 +689,27 @@ class _Validator:
             self.add("all", "cluster_kubernetes_source", source, "is not one of %s" % ", ".join(KUBERNETES_SOURCES),
                      "use kubespray (this project installs the cluster) or existing (a running cluster, checked "
                      "against this description)")
+
+    def _check_rollout(self) -> None:
+        """Optional batch sizes: a positive integer or a percentage 'N%' (1-100) per known key."""
+        rollout = self.var("all", self.cluster, "cluster_rollout", required=False)
+        if rollout is MISSING or not self.expect("all", "cluster_rollout", rollout, dict, "a mapping such as %s"
+                                                 % show(ROLLOUT_DEFAULTS)):
+            return
+        for key, value in rollout.items():
+            name = "cluster_rollout.%s" % key
+            if key not in ROLLOUT_DEFAULTS:
+                twin = _closest(str(key), ROLLOUT_DEFAULTS, 0.6)
+                self.add("all", name, value, "is not a rollout key (%s)" % ", ".join(ROLLOUT_DEFAULTS),
+                         "rename it to %s" % twin if twin else "remove it")
+                continue
+            percent = re.fullmatch(r"(\d+)%", value) if isinstance(value, str) else None
+            if percent and 1 <= int(percent.group(1)) <= 100:
+                continue
+            if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+                continue
+            self.add("all", name, value, "must be a number of nodes (1 or more) or a share such as '25%'",
+                     "write e.g. %s: %s" % (key, show(ROLLOUT_DEFAULTS[key])))
 
     def _check_domain_value(self, name: str, value: Any, example: str) -> bool:
         if value is MISSING or not self.expect("all", name, value, str, "a string"):
@@ -857,9 +893,15 @@ class _Validator:
                 continue
             urls[name] = value
             if value:
+                # Credentials first, and only the masked URL in any message: it is printed and logged.
+                problem, fix = proxy_url.credentials_problem(value)
+                if problem:
+                    self.add("all", name, proxy_url.masked(value), problem, fix)
+                    continue
                 problem = proxy_url_problem(value)
                 if problem:
-                    self.add("all", name, value, problem, "write the proxy as http://host:port, e.g. http://proxy.example.com:3128")
+                    self.add("all", name, proxy_url.masked(value), problem,
+                             "write the proxy as http://host:port, e.g. http://proxy.example.com:3128")
         http, https = urls.get("cluster_http_proxy"), urls.get("cluster_https_proxy")
         if http is not None and https is not None and bool(http) != bool(https):
             empty = "cluster_https_proxy" if http else "cluster_http_proxy"
@@ -1198,55 +1240,117 @@ class _Validator:
                      "write it as in %s" % SAMPLE)
             return
         known = RELEASE_REQUIRED + RELEASE_OPTIONAL
-        for key in release:
-            if key not in known:
-                twin = _closest(str(key), known, 0.8)
-                if twin and twin not in release:
-                    self.add("all", "cluster_release.%s" % key, release[key], "is not a component of the release bundle",
-                             "rename it to %s" % twin)
+        unknown = [key for key in release if key not in known]
+        checked: dict = {}  # values that passed their format check: what the matrix judges
         for key in RELEASE_REQUIRED:
             name = "cluster_release.%s" % key
             if key not in release:
-                twin = next((k for k in release if k not in known and _closest(str(k), (key,), 0.8)), None)
+                twin = next((k for k in unknown if _closest(str(k), (key,), 0.8)), None)
                 if twin is None:
                     self.add("all", name, MISSING, "the release bundle must pin %s" % key, "add %s to cluster_release" % key)
                 continue
             value = release[key]
             if key == "os":
-                self._check_os_list(name, value)
+                usable = self._check_os_list(name, value)
+                if usable:
+                    checked[key] = usable
             elif key == "kubespray":
-                self._check_version(name, value, _TAG_RE, "a Kubespray release tag such as 'v2.31.0'")
-            else:
-                self._check_version(name, value, _SEMVER_RE, "an exact version without a leading v, such as '1.35.4'")
+                if self._check_version(name, value, _TAG_RE, "a Kubespray release tag such as 'v2.31.0'"):
+                    checked[key] = value
+            elif self._check_version(name, value, _SEMVER_RE, "an exact version without a leading v, such as '1.35.4'"):
+                checked[key] = value
         for key in RELEASE_OPTIONAL:
-            if key in release:
-                self._check_version("cluster_release.%s" % key, release[key], _COMPONENT_VERSION_RE, "an exact version string")
+            if key in release and self._check_version("cluster_release.%s" % key, release[key], _COMPONENT_VERSION_RE,
+                                                      "an exact version string"):
+                checked[key] = release[key]
+        conflicts = self._release_conflicts(release, checked, unknown)
+        for key in unknown:
+            self._unknown_release_key(release, key, known, [c for c in conflicts if c["component"] == key])
+        reported: set = set()
+        for conflict in conflicts:
+            if conflict["component"] in unknown:
+                continue
+            component = conflict["component"]
+            value = release[component] if component in release and component != "os" else conflict["value"]
+            problem = _conflict_problem(conflict)
+            if (component, problem) not in reported:
+                reported.add((component, problem))
+                self.add("all", "cluster_release.%s" % component, value, problem, conflict["fix"])
 
-    def _check_version(self, name: str, value: Any, pattern: re.Pattern, what: str) -> None:
+    def _release_conflicts(self, release: Mapping, checked: dict, unknown: list) -> list:
+        """The bundle against compatibility/matrix.yml: the rules preflight's version_check runs, minus the
+        versions found on hosts. Runs once kubespray and kubernetes are well written (the rest of the
+        bundle is judged from them); a value with a format defect is left out, so it is reported once."""
+        if "kubespray" not in checked or "kubernetes" not in checked:
+            return []
+        matrix = self.model.get("matrix")
+        if not isinstance(matrix, Mapping):
+            try:
+                matrix = _default_matrix()
+            except version_matrix.MatrixError as exc:
+                self.add("validation", "compatibility matrix", version_matrix.DEFAULT_MATRIX,
+                         "the release bundle cannot be checked: %s" % _one_line(str(exc), 400),
+                         "restore compatibility/matrix.yml from the repository")
+                return []
+        wanted = dict(checked)
+        # Keys outside the bundle that a matrix rule still judges (container_runtime: docker): the
+        # verdict is added to the unknown-key defect, so the person learns both facts at once.
+        wanted.update({key: release[key] for key in unknown if key in version_matrix.BUNDLE_KEYS})
+        return version_matrix.evaluate(dict(matrix), wanted)
+
+    def _unknown_release_key(self, release: Mapping, key: Any, known: tuple, conflicts: list) -> None:
+        """A key no layer reads: silently ignored otherwise, whatever it says."""
+        name = "cluster_release.%s" % key
+        twin = _closest(str(key), known, 0.8)
+        if twin and twin not in release and not conflicts:
+            self.add("all", name, release[key], "is not a component of the release bundle", "rename it to %s" % twin)
+            return
+        closest = twin or _closest(str(key), known, 0.6)
+        problem = "is not a component of the release bundle, so nothing reads it"
+        if closest:
+            problem += " (the closest known key is %s%s)" % (closest, ", which is set as well" if closest in release else "")
+        fix = "remove %s (the components are %s)" % (key, ", ".join(known))
+        if closest and closest not in release:
+            fix = "rename it to %s, or remove it" % closest
+        for conflict in conflicts:
+            problem += "; and %s = %s breaks a rule: %s" % (key, show(release[key]), _conflict_problem(conflict))
+            fix = "remove %s and %s" % (key, conflict["fix"])
+        self.add("all", name, release[key], problem, fix)
+
+    def _check_version(self, name: str, value: Any, pattern: re.Pattern, what: str) -> bool:
+        """True when the version is well written; otherwise report it."""
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             self.add("all", name, value, "YAML read the version as a number, which drops digits such as a trailing 0",
                      "write %s, in quotes if YAML could read it as a number" % what)
-        elif not isinstance(value, str) or not pattern.match(value):
+            return False
+        if not isinstance(value, str) or not pattern.match(value):
             fix = "write %s" % what
             if isinstance(value, str) and pattern is _SEMVER_RE and _SEMVER_RE.match(value.lstrip("vV")):
                 fix = "write '%s' (Kubespray 2.29 and later take versions without the v)" % value.lstrip("vV")
             elif isinstance(value, str) and pattern is _TAG_RE and _SEMVER_RE.match(value):
                 fix = "write 'v%s' (the Kubespray git tag)" % value
             self.add("all", name, value, "is not %s" % what, fix)
+            return False
+        return True
 
-    def _check_os_list(self, name: str, value: Any) -> None:
+    def _check_os_list(self, name: str, value: Any) -> list:
+        """The supported entries of the OS list (the others are reported)."""
         if isinstance(value, str):
             self.add("all", name, value, "must be a list", "write [%s]" % value)
-            return
+            return []
         if not isinstance(value, (list, tuple)) or not value:
             self.add("all", name, value, "must be a non-empty list of operating systems",
                      "write e.g. [ubuntu-24.04]")
-            return
+            return []
+        usable = []
         for item in value:
             if item not in SUPPORTED_OS:
                 twin = _closest(str(item).lower(), SUPPORTED_OS, 0.6)
                 self.add("all", name, item, "is not a supported node OS (%s)" % ", ".join(SUPPORTED_OS),
                          "write %s" % twin if twin else "use one of %s" % ", ".join(SUPPORTED_OS))
+            else:
+                usable.append(item)
+        return usable
 
     def _check_typos(self) -> None:
         """Variables that look like a misspelt model variable are defects."""
@@ -1268,6 +1372,33 @@ class _Validator:
             where = "all" if set(hosts) >= set(self.nodes) else "host %s" % ", ".join(hosts)
             self.add(where, name, value, "is not a variable of the model; it looks like a misspelling of %s" % twin,
                      "rename %s to %s (or remove it)" % (name, twin))
+
+
+def _conflict_problem(conflict: Mapping) -> str:
+    """A version_matrix conflict as the problem part of a Defect: the rule, what it allows, its source."""
+    text = "%s: expected %s (rule %s in compatibility/matrix.yml%s)" % (
+        version_matrix.RULES[conflict["rule"]], conflict["expected"], conflict["rule"],
+        "; source: %s" % conflict["source"] if conflict["source"] else "")
+    if conflict["message"].endswith("[source not verified]"):
+        text += " [source not verified]"
+    return text
+
+
+_MATRIX_CACHE: dict = {}
+
+
+def _default_matrix() -> dict:
+    """compatibility/matrix.yml, read once per change of the file (validate runs often in tests)."""
+    path = version_matrix.DEFAULT_MATRIX
+    try:
+        stamp = os.stat(path).st_mtime_ns
+    except OSError:
+        stamp = None
+    if _MATRIX_CACHE.get("stamp") != (path, stamp) or "matrix" not in _MATRIX_CACHE:
+        _MATRIX_CACHE.clear()
+        _MATRIX_CACHE["matrix"] = version_matrix.load_matrix(path)
+        _MATRIX_CACHE["stamp"] = (path, stamp)
+    return _MATRIX_CACHE["matrix"]
 
 
 def _cidr_fix(text: Any, example: str) -> str:

@@ -123,23 +123,28 @@ def choose_ioengine(enghelp_output):
     return "libaio" if "libaio" in engines else "psync"
 
 
-def build_argv(fio_bin, profile, workdir, size_bytes, runtime, ioengine):
-    """fio argv for one profile, writing one file inside workdir.
+def build_argv(fio_bin, profile, workdir, size_bytes, runtime, ioengine, device=None, bounded=False):
+    """fio argv for one profile, writing one file inside workdir, or the raw
+    block device `device` (then workdir is ignored).
 
     Every run is bounded: --runtime caps the time (the etcd test also stops
-    after its 22 MiB), --size caps the file. The direct-I/O profiles are
-    time based so each measures for the full runtime over a bounded file.
+    after its 22 MiB), --size caps the file (or the span of the device). The
+    direct-I/O profiles are time based so each measures for the full runtime
+    over a bounded span; with `bounded` they are not, so every profile reads
+    or writes its span once at most: what a node that is already serving
+    (a live etcd) can be asked to take, see bounded_write_bytes().
+    A read profile on a device is also --readonly: fio then refuses to write.
     """
     if profile not in PROFILES:
         raise ValueError("unknown profile %r; known: %s" % (profile, ", ".join(PROFILE_NAMES)))
     spec = PROFILES[profile]
     engine = spec.get("engine", ioengine)
-    argv = [
-        fio_bin,
-        "--output-format=json",
-        "--name=%s" % profile,
-        "--directory=%s" % workdir,
-        "--filename=%s.dat" % profile,
+    argv = [fio_bin, "--output-format=json", "--name=%s" % profile]
+    if device:
+        argv.append("--filename=%s" % device)
+    else:
+        argv += ["--directory=%s" % workdir, "--filename=%s.dat" % profile]
+    argv += [
         "--rw=%s" % spec["rw"],
         "--bs=%s" % spec["bs"],
         "--ioengine=%s" % engine,
@@ -149,12 +154,33 @@ def build_argv(fio_bin, profile, workdir, size_bytes, runtime, ioengine):
     if spec.get("fdatasync"):
         argv.append("--fdatasync=1")
     if spec.get("direct"):
-        argv.extend(["--direct=1", "--time_based"])
+        argv.append("--direct=1")
+        if not bounded:
+            argv.append("--time_based")
         # A queue depth only means something to an asynchronous engine; fio
         # prints a "note:" line and caps it at 1 for synchronous ones.
         if engine == "libaio":
             argv.append("--iodepth=%d" % spec["iodepth"])
+    if device and is_read_profile(profile):
+        argv.append("--readonly")
     return argv
+
+
+def is_read_profile(profile):
+    return PROFILES[profile]["rw"].endswith("read")
+
+
+def bounded_write_bytes(profiles, size_bytes):
+    """Most bytes a bounded run writes: each write profile writes its file
+    once (etcd 22 MiB, the others `size`); read profiles lay their file out
+    once (a write of `size`) before reading it."""
+    return sum(file_bytes(p, size_bytes) for p in profiles)
+
+
+def uncovered_thresholds(thresholds, profiles):
+    """{figure: profile} for every threshold whose profile is not run: a gate
+    that lists a floor it never measures would pass without checking it."""
+    return {name: FIGURES[name][0] for name in sorted(thresholds) if FIGURES[name][0] not in profiles}
 
 
 def parse_json_output(text):
@@ -271,6 +297,7 @@ _ERRNO_NAMES = {
     5: "I/O error",
     13: "permission denied",
     22: "invalid argument, often a filesystem without O_DIRECT support",
+    27: "file too large",
     28: "no space left on device",
     30: "read-only file system",
     122: "disk quota exceeded",
@@ -279,6 +306,32 @@ _ERRNO_NAMES = {
 
 def _strerror(error):
     return _ERRNO_NAMES.get(error, "see fio's documentation")
+
+
+
+def fio_messages(lines):
+    """fio's own error lines ("fio: pid=..., error=No space left on device"),
+    out of the lines parse_json_output() set aside or of stderr."""
+    return [line.strip() for line in lines if line.strip().startswith("fio:")]
+
+
+def profile_failure(profile, reason, rc=0, output_lines=(), stderr=""):
+    """One line naming the profile, what went wrong and fio's own words.
+
+    reason: the FioError text (or None); rc: fio's exit status (negative:
+    killed by that signal); output_lines: what parse_json_output() ignored.
+    """
+    said = fio_messages(list(output_lines) + str(stderr).splitlines())
+    if not said and str(stderr).strip():
+        said = [str(stderr).strip().splitlines()[-1]]
+    parts = ["profile %s: %s" % (profile, reason or "fio failed")]
+    if rc and rc < 0:
+        parts.append("fio was killed by signal %d" % -rc)
+    elif rc:
+        parts.append("fio exited %d" % rc)
+    if said:
+        parts.append("fio said: %s" % " / ".join(dict.fromkeys(said)))
+    return "; ".join(parts)
 
 
 def effective_thresholds(role, overrides):
@@ -353,3 +406,74 @@ def failure_message(verdicts, role):
         return None
     label = "the given thresholds" if role == "none" else "the %s thresholds" % role
     return "storage does not meet %s: %s" % (label, "; ".join(failed))
+
+
+# --- measuring a block device without destroying data ----------------------
+
+def _flatten(device):
+    """The device and every device under it (partitions, LVM volumes, thin
+    volumes: lsblk lists holders as children), depth first."""
+    found = [device]
+    for child in device.get("children") or []:
+        found += _flatten(child)
+    return found
+
+
+def plan_device(lsblk_json, wipefs_json, device):
+    """How to measure a storage node's brick disk without destroying data.
+
+    lsblk_json: the device's tree in the shape of `lsblk --json --bytes
+    --output PATH,MAJ:MIN,TYPE,FSTYPE,RO,SIZE,MOUNTPOINTS DEVICE` (the module
+    builds the same from sysfs, which also works in a container);
+    wipefs_json: `wipefs --no-act --json DEVICE` (it lists every signature
+    libblkid knows: file systems, LVM PVs, partition tables, RAID members).
+    Returns {mode, mountpoint, reason, size}, mode being:
+      - "mounted": a file system on the disk (directly, or on a partition or
+        LVM volume under it: the bricks) is mounted; measure inside that
+        mount, in a temporary directory, like any path;
+      - "raw": the disk is blank (no signature, nothing under it, nothing
+        mounted, writable); the benchmark may write to it directly;
+      - "readonly": the disk holds something (a signature or volumes under
+        it) but nothing is mounted, or it is read-only; only read profiles
+        run, with fio's --readonly, so nothing is written.
+    """
+    try:
+        tree = json.loads(lsblk_json) if isinstance(lsblk_json, str) else lsblk_json
+        top = tree["blockdevices"][0]
+    except (ValueError, KeyError, IndexError, TypeError):
+        raise FioError("lsblk gave no device for %s: %s" % (device, _excerpt(str(lsblk_json))))
+    try:
+        text = wipefs_json.strip() if isinstance(wipefs_json, str) else wipefs_json
+        # wipefs prints nothing at all (not even "{}") on some versions when
+        # a device has no signature.
+        signatures = (json.loads(text) if isinstance(text, str) and text else text or {}).get("signatures") or []
+    except (ValueError, AttributeError):
+        raise FioError("wipefs output for %s is not JSON: %s" % (device, _excerpt(str(wipefs_json))))
+    everything = _flatten(top)
+    mounts = []
+    for dev in everything:
+        for point in dev.get("mountpoints") or [dev.get("mountpoint")]:
+            if point and point != "[SWAP]":
+                mounts.append((dev.get("path") or "?", point))
+    size = int(top.get("size") or 0)
+    if mounts:
+        # Brick mounts first in lsblk's order; "/" last: an OS disk given as
+        # a brick disk is still measured, on the file system it holds.
+        mounts.sort(key=lambda m: m[1] == "/")
+        source, point = mounts[0]
+        return {"mode": "mounted", "mountpoint": point, "size": size,
+                "reason": "%s holds a mounted file system (%s on %s): measured inside it, without "
+                          "touching its files" % (device, source, point)}
+    kinds = sorted({str(s.get("type")) for s in signatures})
+    holders = ["%s (%s)" % (d.get("path"), d.get("type")) for d in everything[1:]]
+    if kinds or holders:
+        what = ", ".join(["signature %s" % k for k in kinds] + holders)
+        return {"mode": "readonly", "mountpoint": "", "size": size,
+                "reason": "%s holds data (%s) and nothing on it is mounted: only read profiles run, "
+                          "with fio --readonly; write figures are not measured" % (device, what)}
+    if top.get("ro") in (True, "1", 1):
+        return {"mode": "readonly", "mountpoint": "", "size": size,
+                "reason": "%s is read-only: only read profiles run" % device}
+    return {"mode": "raw", "mountpoint": "", "size": size,
+            "reason": "%s is blank (no signature per wipefs, no partition or volume, not mounted): "
+                      "measured raw" % device}

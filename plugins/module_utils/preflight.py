@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from . import egress
+
 PASS, WARN, FAIL = "pass", "warn", "fail"
 
 
@@ -65,36 +67,47 @@ def parse_df(stdout, paths):
     return free
 
 
-def curl_probe_argv(urls, timeout):
-    """One curl that probes every URL in parallel, one result line per URL."""
-    argv = ["curl", "--parallel", "--parallel-max", "16", "--silent", "--no-progress-meter", "--head",
-            "--max-time", str(int(timeout)),
-            "--write-out", "%{url_effective}\t%{http_code}\t%{errormsg}\n"]
-    for url in urls:
-        argv += ["--output", "/dev/null", url]
-    return argv
-
-
 def node_fqdns(hostvars, hosts, domain):
     """{fqdn: node_ip} for the given hosts."""
     return {"%s.%s" % (host, domain): hostvars[host]["node_ip"] for host in hosts}
 
 
-def storage_result(result):
-    """A storage_benchmark loop result -> {path, figures, verdicts, error}.
+def live_etcd_reason(pids, write_bytes):
+    """Why a gate with the etcd profile was skipped on a node running etcd,
+    and how much measuring it would write (fio.bounded_write_bytes)."""
+    return ("etcd is running on this node (pid %s): not measured, so the benchmark does not compete with etcd "
+            "for its disk; -e preflight_measure_live_etcd=true measures it, writing at most %d MiB once "
+            "(22 MiB for the etcd profile, preflight_storage_size for each other profile), then removing it"
+            % (", ".join(str(p) for p in pids), -(-int(write_bytes) // (1024 * 1024))))
 
-    The module fails both when a threshold is missed (verdicts present) and
-    when it could not measure (fio missing, no space): only the second is an
-    error row, the first becomes one row per figure.
+
+def storage_result(result, etcd_pids=None, write_bytes=None):
+    """A storage_benchmark loop result -> {path, role, figures, verdicts, error, errors, unmeasured, ...}.
+
+    The module fails when a threshold is missed (verdicts present), when a
+    profile failed (errors, possibly beside verdicts of the profiles that
+    ran) and when it could not measure at all (fio missing, no space, no
+    such device: `measured` false): the last is `error`. A loop item the role skipped (a live etcd) carries
+    skip_reason instead.
     """
     item = result.get("item") or {}
-    verdicts = result.get("verdicts") or []
-    error = ""
-    if result.get("failed") and not verdicts:
-        error = str(result.get("msg") or "storage_benchmark failed")
-    return {"path": item.get("path", result.get("invocation", {}).get("module_args", {}).get("path", "?")),
-            "role": item.get("role", ""), "figures": result.get("figures") or {},
-            "verdicts": verdicts, "error": error}
+    path = item.get("path", result.get("invocation", {}).get("module_args", {}).get("path", "?"))
+    base = {"path": path, "role": item.get("role", ""), "device": item.get("device") or "",
+            "figures": result.get("figures") or {}, "verdicts": result.get("verdicts") or [],
+            "errors": result.get("errors") or {}, "unmeasured": result.get("unmeasured") or [],
+            "unmeasured_reason": result.get("unmeasured_reason") or "",
+            "target": result.get("target") or {}, "error": "", "skipped": ""}
+    if result.get("skipped"):
+        profiles = item.get("profiles") or []
+        base["skipped"] = (live_etcd_reason(etcd_pids, write_bytes(profiles)) if etcd_pids and "etcd" in profiles
+                           else "not measured: %s" % (result.get("skip_reason") or "skipped"))
+        return base
+    # The role registers with failed_when: false, which resets `failed`:
+    # `measured` is what says whether fio ran at all.
+    if not result.get("measured") and not base["verdicts"] and not base["errors"] \
+            and not base["unmeasured_reason"]:
+        base["error"] = str(result.get("msg") or "storage_benchmark failed")
+    return base
 
 
 def check_os(host, raw, limits):
@@ -198,38 +211,34 @@ def check_dns(host, raw):
     return rows
 
 
-def parse_curl_probes(stdout):
-    """Lines written by curl -w '%{url_effective}\\t%{http_code}\\t%{errormsg}\\n'."""
-    results = {}
-    for line in str(stdout).splitlines():
-        fields = line.split("\t")
-        if len(fields) < 2 or not fields[0].startswith(("http://", "https://")):
-            continue
-        code = int(fields[1]) if fields[1].isdigit() else 0
-        results[fields[0]] = {"code": code, "error": fields[2].strip() if len(fields) > 2 else ""}
-    return results
-
-
 def check_egress(host, raw, mode):
-    """Any HTTP answer proves the path through the proxy is open; none means it is not.
+    """Each endpoint must be answered by its origin through the proxy.
 
-    One row per node: how many endpoints answered, and each closed one with
-    curl's reason, so a network team sees exactly what to open.
+    raw: {"results": egress_probe results, "expect": {url: expectation}}.
+    A proxy's own refusal (403/407, its error page, a refused CONNECT, a
+    TLS-intercepting proxy's block page) is blocked, as is no answer at all
+    (egress.classify). One row per node: how many endpoints are open, and
+    each blocked one with whose answer it was and why, so a network team
+    sees exactly what to open.
     """
     if mode == "skip":
         return []
-    results = parse_curl_probes(raw.get("stdout", ""))
-    urls = raw.get("urls", [])
-    closed = []
+    expect = raw.get("expect") or {}
+    records = {r.get("url"): r for r in raw.get("results") or []}
+    urls = list(expect) or list(records)
+    blocked = []
     for url in urls:
-        result = results.get(url, {"code": 0, "error": "no result from curl"})
-        if result["code"] == 0:
-            closed.append("%s (%s)" % (url, result["error"] or "no answer"))
-    if not closed:
-        return [_row(host, "egress", "%d/%d endpoints answer" % (len(urls), len(urls)), "all", PASS)]
-    return [_row(host, "egress", "%d/%d endpoints answer" % (len(urls) - len(closed), len(urls)), "all",
-                 FAIL if mode == "enforce" else WARN,
-                 "closed through the proxy: %s; allow them (see the egress allowlist)" % "; ".join(closed))]
+        record = records.get(url, {"url": url, "error": "not probed (no result from egress_probe)"})
+        verdict = egress.classify(record, expect.get(url))
+        if verdict["verdict"] != egress.OPEN:
+            # Say which path failed: a bed or a site without a proxy goes direct.
+            path = "through the proxy" if record.get("via_proxy") else "direct"
+            blocked.append("%s (%s, %s)" % (url, path, verdict["reason"]))
+    value = "%d/%d endpoints open" % (len(urls) - len(blocked), len(urls))
+    if not blocked:
+        return [_row(host, "egress", value, "all", PASS)]
+    return [_row(host, "egress", value, "all", FAIL if mode == "enforce" else WARN,
+                 "blocked: %s; allow them (see the egress allowlist)" % "; ".join(blocked))]
 
 
 def _figure(value):
@@ -242,17 +251,36 @@ def _figure(value):
 
 
 def check_storage(host, results):
+    """Rows per storage gate: one per figure judged, one failing row per
+    profile fio could not run (named with fio's message), a warning for
+    figures not measured (a disk holding data: read-only; a live etcd)."""
     rows = []
     for result in results:
         path = result.get("path", "?")
-        if result.get("error"):
-            rows.append(_row(host, "storage:%s" % path, "not measured", "", FAIL, result["error"]))
+        where = result.get("device") or path
+        check = "storage:%s" % where
+        if result.get("skipped"):
+            rows.append(_row(host, check, "not measured", "", WARN, result["skipped"]))
             continue
+        if result.get("error"):
+            rows.append(_row(host, check, "not measured", "", FAIL, result["error"]))
+            continue
+        for profile, message in sorted((result.get("errors") or {}).items()):
+            rows.append(_row(host, "%s:%s" % (check, profile), "fio failed", "fio completes", FAIL, message))
+        # A brick disk's rows say how it was measured (raw, in its mount, read-only).
+        how = (result.get("target") or {}).get("reason", "") if result.get("device") else ""
         for verdict in result.get("verdicts", []):
-            rows.append(_row(host, "storage:%s:%s" % (path, verdict["figure"]), _figure(verdict["value"]),
+            detail = "" if verdict["passed"] else verdict.get("reason", "")
+            rows.append(_row(host, "%s:%s" % (check, verdict["figure"]), _figure(verdict["value"]),
                              "%s %s" % (verdict["comparison"], verdict["threshold"]),
-                             PASS if verdict["passed"] else FAIL,
-                             "" if verdict["passed"] else verdict.get("reason", "")))
+                             PASS if verdict["passed"] else FAIL, "; ".join(d for d in (detail, how) if d)))
+        unmeasured = result.get("unmeasured") or []
+        failed_profiles = set(result.get("errors") or {})
+        # Figures of a failed profile already have their failing row above.
+        unmeasured = [name for name in unmeasured if name.split("_")[0] not in failed_profiles]
+        if unmeasured:
+            rows.append(_row(host, "%s:unmeasured" % check, ", ".join(unmeasured), "measured", WARN,
+                             result.get("unmeasured_reason") or "these figures were not measured"))
     return rows
 
 
@@ -303,6 +331,12 @@ def summary(rows):
     for row in rows:
         counts[row["status"]] += 1
     return counts
+
+
+def unmeasured_warnings(rows):
+    """One warning per storage row that stands for figures not measured."""
+    return ["%s: %s not measured: %s" % (r["host"], r["check"], r["detail"]) for r in rows
+            if r["status"] == WARN and r["check"].startswith("storage:")]
 
 
 def failure_message(rows):

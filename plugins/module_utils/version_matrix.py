@@ -1,11 +1,22 @@
 # -*- coding: utf-8 -*-
 # Pure evaluation of a release bundle (and optionally the versions found on
-# hosts or in a cluster) against compatibility/matrix.yml. No I/O: callers
-# load the matrix and pass plain dicts; plain pytest covers every rule.
+# hosts or in a cluster) against compatibility/matrix.yml; plain pytest covers
+# every rule. The only I/O is load_matrix(), which reads the matrix file.
+#
+# One implementation for every caller: the inventory validation
+# (cluster_model.py, before any host is touched) evaluates the bundle alone;
+# the version_check action (preflight, validate, the Kubernetes layer) adds
+# what it found on live hosts and in the running cluster.
 
 from __future__ import annotations
 
+import os
 import re
+
+# compatibility/matrix.yml of the repository (or collection) holding this file.
+DEFAULT_MATRIX = os.path.normpath(
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir, "compatibility", "matrix.yml")
+)
 
 # Rule names are stable identifiers: playbooks and tests match on them.
 RULES = {
@@ -33,13 +44,39 @@ RULES = {
     "upgrade_one_minor_at_a_time": "Kubernetes upgrades must not skip a minor version",
     "kernel_minimum": "nodes need at least the minimum kernel version",
     "running_equals_bundle": "a running cluster must run exactly the release bundle's Kubernetes version",
+    "dockershim_removed": "Kubernetes removed dockershim in 1.24, so from 1.24 on the kubelet cannot run Docker Engine",
+    "glusterfs_os": "GlusterFS is installed from the node OS's archive, so the pin must be the version that OS ships",
 }
+
+# Bundle keys (cluster_release) the rules read; a key that is not here is
+# read by no rule.
+BUNDLE_KEYS = ("kubespray", "kubernetes", "containerd", "etcd", "os", "gpu_operator", "nvidia_driver", "kubeflow",
+               "kustomize", "glusterfs", "container_runtime")
 
 _VERSION_RE = re.compile(r"^\s*v?(\d+)(?:\.(\d+))?(?:\.(\d+))?")
 
 
 class BadVersion(ValueError):
     pass
+
+
+class MatrixError(ValueError):
+    """The matrix file cannot be read or is not a mapping."""
+
+
+def load_matrix(path=None):
+    """Read the matrix (default: DEFAULT_MATRIX); MatrixError names the file and why."""
+    import yaml  # PyYAML, an ansible-core dependency; only the controller loads the matrix
+
+    path = path or DEFAULT_MATRIX
+    try:
+        with open(path, encoding="utf-8") as handle:
+            matrix = yaml.safe_load(handle)
+    except (OSError, yaml.YAMLError) as exc:
+        raise MatrixError("cannot read the compatibility matrix %s: %s" % (path, exc)) from exc
+    if not isinstance(matrix, dict):
+        raise MatrixError("the compatibility matrix %s is not a mapping" % path)
+    return matrix
 
 
 def parse_version(value):
@@ -80,7 +117,8 @@ class _Evaluator:
         self.matrix = matrix or {}
         self.conflicts = []
 
-    def add(self, rule, component, value, expected, source, detail=None):
+    def add(self, rule, component, value, expected, source, detail=None, fix=None):
+        """Record a conflict; `fix` is what to change, phrased for the release bundle."""
         url = source.get("url", "") if isinstance(source, dict) else str(source or "")
         unverified = isinstance(source, dict) and source.get("verified") is False
         message = "%s = %s breaks %s (%s): expected %s" % (component, value, rule, RULES[rule], expected)
@@ -96,6 +134,7 @@ class _Evaluator:
                 "expected": expected,
                 "source": url,
                 "message": message,
+                "fix": fix or "make %s %s" % (component, expected),
             }
         )
 
@@ -104,7 +143,8 @@ class _Evaluator:
         try:
             return parse_version(value)
         except BadVersion:
-            self.add("version_format", component, value, "a version such as 1.35.4", "")
+            self.add("version_format", component, value, "a version such as 1.35.4", "",
+                     fix="write %s as an exact version such as 1.35.4" % component)
             return None
 
 
@@ -132,6 +172,7 @@ def _check_containerd(ev, component, containerd, k8s_minor):
             "a Kubernetes minor listed in containerd's table (%s)" % ", ".join(sorted(table)),
             source,
             "Kubernetes %s is not listed" % minor_str(k8s_minor),
+            fix="pin a Kubernetes minor containerd's table lists (%s)" % ", ".join(sorted(table)),
         )
     elif not _qualifies_containerd(parse_version(containerd), minimums):
         ev.add(
@@ -140,6 +181,7 @@ def _check_containerd(ev, component, containerd, k8s_minor):
             containerd,
             "%s for Kubernetes %s" % (listed, minor_str(k8s_minor)),
             source,
+            fix="pin a containerd that meets one of %s (each a minimum within its own release series)" % listed,
         )
 
 
@@ -148,13 +190,17 @@ def _check_kubespray(ev, wanted, k8s, k8s_text):
     entry = (ev.matrix.get("kubespray") or {}).get(str(release))
     if entry is None:
         known = ", ".join(sorted(ev.matrix.get("kubespray") or {}))
-        ev.add("kubespray_release_known", "kubespray", release, "one of %s" % known, "")
+        ev.add("kubespray_release_known", "kubespray", release, "one of %s" % known, "",
+               fix="pin a Kubespray release the matrix describes (%s), or describe the new release in "
+                   "compatibility/matrix.yml with its sources" % known)
         return None
     kube = entry["kubernetes"]
     newest = kube["newest_patch"].get(minor_str(k8s[:2]))
     if newest is None or k8s > parse_version(newest) or k8s < parse_version(kube["minimum"]):
         ranges = ", ".join("%s.0-%s" % (m, p) for m, p in sorted(kube["newest_patch"].items()))
-        ev.add("kubespray_kubernetes_version", "kubernetes", k8s_text, "one of %s (Kubespray %s)" % (ranges, release), kube["source"])
+        ev.add("kubespray_kubernetes_version", "kubernetes", k8s_text, "one of %s (Kubespray %s)" % (ranges, release),
+               kube["source"], fix="pin a Kubernetes version Kubespray %s installs, e.g. its default %s, or a Kubespray "
+               "release that installs %s" % (release, kube["default"], k8s_text))
 
     containerd = wanted.get("containerd")
     if containerd is not None:
@@ -167,6 +213,8 @@ def _check_kubespray(ev, wanted, k8s, k8s_text):
                 containerd,
                 "%s to %s (Kubespray %s)" % (block["minimum"], block["maximum"], release),
                 block["source"],
+                fix="pin a containerd from %s to %s, e.g. Kubespray %s's default %s"
+                    % (block["minimum"], block["maximum"], release, block["default"]),
             )
 
     etcd = wanted.get("etcd")
@@ -181,6 +229,9 @@ def _check_kubespray(ev, wanted, k8s, k8s_text):
                 etcd,
                 "etcd %s.x with Kubernetes %s (Kubespray %s)" % (series, minor_str(k8s[:2]), release),
                 block["source"],
+                fix="pin an etcd %s.x release (Kubespray %s installs %s to %s), or the Kubernetes minor that "
+                    "Kubespray pairs with etcd %s" % (series, release, block["minimum"], block["maximum"],
+                                                      ".".join(str(p) for p in version[:2])),
             )
         if version and not parse_version(block["minimum"]) <= version <= parse_version(block["maximum"]):
             ev.add(
@@ -189,6 +240,8 @@ def _check_kubespray(ev, wanted, k8s, k8s_text):
                 etcd,
                 "%s to %s (Kubespray %s)" % (block["minimum"], block["maximum"], release),
                 block["source"],
+                fix="pin an etcd version from %s to %s of the series Kubespray pairs with the Kubernetes minor"
+                    % (block["minimum"], block["maximum"]),
             )
 
     for os_name in wanted.get("os") or []:
@@ -205,6 +258,7 @@ def _check_kubespray_os(ev, entry, release, component, os_name):
             os_name,
             "one of %s (Kubespray %s)" % (", ".join(block["supported"]), release),
             block["source"],
+            fix="run the nodes on one of %s" % ", ".join(block["supported"]),
         )
 
 
@@ -213,7 +267,9 @@ def _check_gpu_operator(ev, wanted, k8s):
     operators = ev.matrix.get("gpu_operator") or {}
     entry = operators.get(release_key(release))
     if entry is None:
-        ev.add("gpu_operator_release_known", "gpu_operator", release, "one of %s" % ", ".join(sorted(operators)), "")
+        ev.add("gpu_operator_release_known", "gpu_operator", release, "one of %s" % ", ".join(sorted(operators)), "",
+               fix="pin a GPU Operator release the matrix describes (%s), or describe the new release in "
+                   "compatibility/matrix.yml with its sources" % ", ".join("v%s.x" % k for k in sorted(operators)))
         return None
     for os_name in wanted.get("os") or []:
         _check_gpu_os(ev, entry, release, "os", os_name, k8s)
@@ -228,6 +284,7 @@ def _check_gpu_operator(ev, wanted, k8s):
             containerd,
             "containerd %s.x or older (GPU Operator %s)" % (entry["containerd"]["newest_series"], release),
             entry["containerd"]["source"],
+            fix="pin containerd %s.x or older" % entry["containerd"]["newest_series"],
         )
     return entry
 
@@ -242,6 +299,7 @@ def _check_gpu_os(ev, entry, release, component, os_name, k8s):
             os_name,
             "one of %s (GPU Operator %s)" % (", ".join(sorted(by_os)), release),
             entry["source"],
+            fix="run the GPU nodes on one of %s" % ", ".join(sorted(by_os)),
         )
         return
     if k8s is None:
@@ -254,6 +312,8 @@ def _check_gpu_os(ev, entry, release, component, os_name, k8s):
             minor_str(k8s[:2]),
             "Kubernetes %s to %s on %s (GPU Operator %s)" % (span["minimum"], span["maximum"], key, release),
             entry["source"],
+            fix="pin Kubernetes %s to %s, or a GPU Operator release that supports Kubernetes %s on %s"
+                % (span["minimum"], span["maximum"], minor_str(k8s[:2]), key),
         )
 
 
@@ -267,6 +327,8 @@ def _check_driver(ev, entry, release, component, driver):
             driver,
             "a driver from branch %s (GPU Operator %s)" % (", ".join(str(b) for b in block["supported"]), release),
             block["source"],
+            fix="pin a driver of branch %s, e.g. the GPU Operator's default %s"
+                % (", ".join(str(b) for b in block["supported"]), block["default"]),
         )
 
 
@@ -275,7 +337,9 @@ def _check_kubeflow(ev, wanted, k8s):
     releases = ev.matrix.get("kubeflow") or {}
     entry = releases.get(release_key(release))
     if entry is None:
-        ev.add("kubeflow_release_known", "kubeflow", release, "one of %s" % ", ".join(sorted(releases)), "")
+        ev.add("kubeflow_release_known", "kubeflow", release, "one of %s" % ", ".join(sorted(releases)), "",
+               fix="pin a Kubeflow release the matrix describes (%s), or describe the new release in "
+                   "compatibility/matrix.yml with its sources" % ", ".join(sorted(releases)))
         return
     minimum = entry["kubernetes"]["minimum"]
     if k8s is not None and k8s[:2] < minor_of(minimum):
@@ -285,6 +349,8 @@ def _check_kubeflow(ev, wanted, k8s):
             minor_str(k8s[:2]),
             "Kubernetes %s or newer (Kubeflow %s)" % (minimum, release),
             entry["kubernetes"]["source"],
+            fix="pin Kubernetes %s or newer, or a Kubeflow release that supports Kubernetes %s"
+                % (minimum, minor_str(k8s[:2])),
         )
     kustomize = wanted.get("kustomize")
     if kustomize is not None:
@@ -297,6 +363,61 @@ def _check_kubeflow(ev, wanted, k8s):
                 kustomize,
                 "kustomize %s or newer (Kubeflow %s is tested with %s)" % (block["minimum"], release, block["tested"]),
                 block["source"],
+                fix="pin kustomize %s (what Kubeflow %s is tested with)" % (block["tested"], release),
+            )
+
+
+def runtime_name(value):
+    """'Docker' / 'docker://24.0.7' (a Node's containerRuntimeVersion) -> 'docker'."""
+    return str(value).strip().lower().split("://")[0].strip()
+
+
+def _check_container_runtime(ev, component, value, k8s):
+    """A runtime the matrix bounds by Kubernetes version (docker: dockershim, gone in 1.24)."""
+    name = runtime_name(value)
+    for runtime, block in sorted((ev.matrix.get("container_runtimes") or {}).items()):
+        if name not in [str(n).lower() for n in block.get("names") or [runtime]]:
+            continue
+        below = block.get("kubernetes_below")
+        if below is not None and k8s is not None and k8s[:2] >= minor_of(below):
+            ev.add(
+                "dockershim_removed",
+                component,
+                value,
+                "Kubernetes older than %s for %s (this bundle pins Kubernetes %s)" % (below, runtime, minor_str(k8s[:2])),
+                block.get("source"),
+                fix="run containerd, the runtime this installer deploys (its version is cluster_release.containerd); "
+                    "Docker Engine would need Mirantis' cri-dockerd, which this installer neither deploys nor tests",
+            )
+
+
+def _numbers(value):
+    """The leading dotted numbers of a version as strings: '10.3-5' -> ['10', '3']."""
+    match = re.match(r"^\s*v?(\d+(?:\.\d+)*)", str(value))
+    return match.group(1).split(".") if match else []
+
+
+def _check_glusterfs(ev, wanted):
+    """The glusterfs pin against what each node OS ships (apt installs `glusterfs-server=<pin>*`)."""
+    block = ev.matrix.get("glusterfs") or {}
+    shipped_by_os = block.get("shipped_by_os") or {}
+    pin = _numbers(wanted["glusterfs"])
+    for os_name in wanted.get("os") or []:
+        shipped = shipped_by_os.get(normalize_os(os_name))
+        if shipped is None:
+            continue  # an OS without data is kubespray_os's to refuse
+        parts = _numbers(shipped)
+        if len(pin) > len(parts) or parts[: len(pin)] != pin:
+            ships = ", ".join("%s ships %s" % (normalize_os(o), shipped_by_os[normalize_os(o)])
+                              for o in wanted.get("os") or [] if normalize_os(o) in shipped_by_os)
+            ev.add(
+                "glusterfs_os",
+                "glusterfs",
+                wanted["glusterfs"],
+                "GlusterFS %s, the version %s ships" % (shipped, normalize_os(os_name)),
+                block.get("source"),
+                fix="pin what every node OS ships (%s), or remove cluster_release.glusterfs to install each OS's own "
+                    "version" % ships,
             )
 
 
@@ -407,6 +528,9 @@ def _check_found(ev, found, wanted, k8s, kubespray_entry, gpu_entry):
             target = k8s[:2] if k8s is not None else (kubelet_version[:2] if kubelet_version else None)
             if target:
                 _check_containerd(ev, prefix + "containerd", containerd, target)
+        runtime = facts.get("container_runtime")
+        if runtime is not None and k8s is not None:
+            _check_container_runtime(ev, prefix + "container_runtime", runtime, k8s)
         kernel = facts.get("kernel")
         if kernel is not None:
             version = ev.version(prefix + "kernel", kernel)
@@ -429,23 +553,27 @@ def evaluate(matrix, wanted, found=None, exact=False):
 
     wanted: the release bundle, e.g. {kubespray: v2.31.0, kubernetes: 1.35.4,
       containerd: 2.2.3, etcd: 3.6.10, os: [ubuntu-24.04], gpu_operator: v26.7.0,
-      nvidia_driver: 595.91.07, kubeflow: '26.03', kustomize: 5.8.1}.
+      nvidia_driver: 595.91.07, kubeflow: '26.03', kustomize: 5.8.1,
+      glusterfs: '11.1', container_runtime: containerd}; see BUNDLE_KEYS.
     found (optional): {ansible_core: '2.18.19', apiserver: '1.34.3' or a list
-      for HA, hosts: {name: {kubelet, containerd, kernel, os, nvidia_driver, gpu}}}.
+      for HA, hosts: {name: {kubelet, containerd, container_runtime, kernel, os,
+      nvidia_driver, gpu}}}.
     exact: the found apiservers and kubelets must equal wanted's Kubernetes
       version (running_equals_bundle), as for a cluster checked, not upgraded.
-    Each conflict is {rule, component, value, expected, source, message}.
+    Each conflict is {rule, component, value, expected, source, message, fix};
+    `fix` says what to change in the release bundle (or on the host).
     """
     ev = _Evaluator(matrix)
     wanted = wanted or {}
     for key in ("kubespray", "kubernetes"):
         if not wanted.get(key):
-            ev.add("bundle_required", key, None, "a value in the release bundle", "")
+            ev.add("bundle_required", key, None, "a value in the release bundle", "",
+                   fix="add %s to cluster_release" % key)
     k8s = None
     if wanted.get("kubernetes"):
         k8s = ev.version("kubernetes", wanted["kubernetes"])
     # Stop at a malformed bundle version: every later rule would repeat it.
-    for key in ("containerd", "etcd", "nvidia_driver", "kustomize"):
+    for key in ("containerd", "etcd", "nvidia_driver", "kustomize", "glusterfs"):
         if wanted.get(key) is not None:
             ev.version(key, wanted[key])
     if ev.conflicts:
@@ -457,6 +585,10 @@ def evaluate(matrix, wanted, found=None, exact=False):
     gpu_entry = _check_gpu_operator(ev, wanted, k8s) if wanted.get("gpu_operator") else None
     if wanted.get("kubeflow"):
         _check_kubeflow(ev, wanted, k8s)
+    if wanted.get("container_runtime") is not None:
+        _check_container_runtime(ev, "container_runtime", wanted["container_runtime"], k8s)
+    if wanted.get("glusterfs") is not None:
+        _check_glusterfs(ev, wanted)
     if found:
         _check_found(ev, found, wanted, k8s, kubespray_entry, gpu_entry)
         if exact:

@@ -33,6 +33,30 @@ DERIVED_MAC_MARKER = 0xFE
 GENERATION = 2
 OS_DISK_NAME = "os"
 
+# Where each disk sits, so the guest finds it by a stable path (disks are
+# hot-added; /dev/sdX follows discovery order). Every disk is on the SCSI
+# controller New-VM gives a generation 2 VM (number 0): the OS disk at
+# location (LUN) 0, data disks at 1, 2, ... in node_disks order, and the seed
+# DVD at the last location, so a data disk added later never finds its
+# location taken (disks.ps1, seed.ps1).
+SCSI_CONTROLLER = 0
+OS_DISK_LUN = 0
+SEED_DVD_LUN = 63
+MAX_DATA_DISKS = SEED_DVD_LUN - 1
+
+# The guest's name for a disk. Hyper-V offers the synthetic SCSI controller N
+# of a VM on VMBus with the instance id f8b3781a-1e82-4818-a1c3-63d806ec15bb
+# for N = 0 (..1b for 1, up to ..1d for 3); Azure's own udev rules (WALinuxAgent,
+# 66-azure-storage.rules) match these as the "well-known SCSI controllers".
+# systemd's path_id builtin names a disk on it
+# acpi-VMBUS:00-vmbus-<instance id without dashes>-lun-<LUN> on a generation 2
+# VM (the VMBus device is ACPI's VMBUS:00 there), the form Azure's generation 2
+# Ubuntu images show under /dev/disk/by-path. The storage role checks on the
+# node that the path is a block device before it touches it.
+_SCSI_INSTANCE_IDS = ("f8b3781a", "f8b3781b", "f8b3781c", "f8b3781d")
+_SCSI_INSTANCE_TAIL = "1e82-4818-a1c3-63d806ec15bb"
+GUEST_DISK_DIR = "/dev/disk/by-path"
+
 SETTING_KEYS = (
     "state",
     "root",
@@ -105,6 +129,18 @@ def dynamic_pool(host_ip):
     return base + ":00", base + ":ff"
 
 
+def guest_disk_path(controller, lun):
+    """The /dev/disk/by-path name an Ubuntu guest gives the disk at (controller, lun).
+
+    >>> guest_disk_path(0, 1)
+    '/dev/disk/by-path/acpi-VMBUS:00-vmbus-f8b3781a1e824818a1c363d806ec15bb-lun-1'
+    """
+    if not 0 <= controller < len(_SCSI_INSTANCE_IDS) or not 0 <= lun <= SEED_DVD_LUN:
+        raise ValueError("no SCSI controller %r / location %r on a generation 2 VM" % (controller, lun))
+    instance = (_SCSI_INSTANCE_IDS[controller] + _SCSI_INSTANCE_TAIL).replace("-", "")
+    return "%s/acpi-VMBUS:00-vmbus-%s-lun-%d" % (GUEST_DISK_DIR, instance, lun)
+
+
 def _is_int(value):
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -175,10 +211,14 @@ def _plan_disks(name, disks, vm_path, errors):
             errors.append("host %s: node_disks[%d].size_gb is %r; use a whole number "
                           "1-65536 (GB)" % (name, index, size))
             continue
+        lun = OS_DISK_LUN + len(planned)
         planned.append({
             "name": disk_name,
             "size_gb": size,
             "path": ntpath.join(vm_path, "%s-%s.vhdx" % (name, disk_name)),
+            "controller": SCSI_CONTROLLER,
+            "lun": lun,
+            "guest_path": guest_disk_path(SCSI_CONTROLLER, lun) if lun <= MAX_DATA_DISKS else "",
         })
     if planned and planned[0]["name"] != OS_DISK_NAME:
         errors.append("host %s: the first disk of node_disks must be the OS disk, named "
@@ -187,10 +227,66 @@ def _plan_disks(name, disks, vm_path, errors):
         return None, []
     if not planned:
         return None, []
+    if len(planned) - 1 > MAX_DATA_DISKS:
+        errors.append("host %s: node_disks has %d data disks; a VM takes at most %d on its SCSI "
+                      "controller (location %d holds the seed DVD)"
+                      % (name, len(planned) - 1, MAX_DATA_DISKS, SEED_DVD_LUN))
+        return None, []
     return planned[0], planned[1:]
 
 
-def build_plan(nodes, hypervisors, gpu_nodes, cluster, defaults):
+def disk_guest_path(node_disks, disk_name, host="this host"):
+    """The stable guest path of the disk named `disk_name` in a node's node_disks.
+
+    The same planning as build_plan (same controller and LUN), so the storage
+    layer and the VM layer cannot disagree. Raises ValueError naming the host,
+    the variable and the fix.
+    """
+    errors = []
+    os_disk, data_disks = _plan_disks(host, node_disks, "", errors)
+    if errors:
+        raise ValueError("; ".join(errors))
+    for disk in [os_disk] + data_disks:
+        if disk["name"] == disk_name:
+            if disk_name == OS_DISK_NAME:
+                raise ValueError("host %s: %r is the OS disk; bricks need a data disk of their own"
+                                 % (host, disk_name))
+            return disk["guest_path"]
+    raise ValueError("host %s: node_disks has no disk named %r (it has %s); add {name: %s, size_gb: ...} "
+                     "to node_disks or name the brick disk with gluster_server_brick_disk"
+                     % (host, disk_name, ", ".join(d["name"] for d in [os_disk] + data_disks), disk_name))
+
+
+def state_source_errors(name, effective, sources):
+    """Where hyperv_vm_state: absent may come from: the VM's own inventory entry only.
+
+    sources: {"host": the value in the VM's own entry (its hosts.yml entry or
+    host_vars/<vm>), or None; "groups": {group: value} for every group of the
+    VM and of its Hyper-V host that sets it; "hypervisor": {host: value} for
+    the Hyper-V host's own entry}. A group or Hyper-V host value of absent
+    would remove every VM under it at once, so it is refused even where a VM
+    overrides it; an effective absent that the VM's own entry does not say
+    came from extra vars (-e) or play vars, which reach every VM.
+    """
+    errors = []
+    for kind, files, where in (("group", "group_vars/%s or the group's vars in hosts.yml", sources.get("groups") or {}),
+                               ("Hyper-V host", "host_vars/%s or its entry in hosts.yml", sources.get("hypervisor") or {})):
+        for owner in sorted(where):
+            if where[owner] == "absent":
+                errors.append("host %s: hyperv_vm_state: absent is set for %s %s (%s), which would remove "
+                              "every VM under it; removal applies per VM only: delete it there and set it in "
+                              "host_vars/%s.yml or under %s in hosts.yml"
+                              % (name, kind, owner, files % owner, name, name))
+    if not errors and effective == "absent" and sources.get("host") != "absent":
+        errors.append("host %s: hyperv_vm_state is absent, but not in %s's own inventory entry: it comes "
+                      "from extra vars (-e) or play vars, which reach every VM. Removal applies per VM only: "
+                      "set hyperv_vm_state: absent in host_vars/%s.yml or under %s in hosts.yml"
+                      % (name, name, name, name))
+    return errors
+
+
+def build_plan(nodes, hypervisors, gpu_nodes, cluster, defaults, state_sources=None,
+               critical_nodes=()):
     """Plan every VM of the cluster description.
 
     nodes:       {inventory name: {node_* and hyperv_vm_* host vars}}, every
@@ -201,6 +297,13 @@ def build_plan(nodes, hypervisors, gpu_nodes, cluster, defaults):
     gpu_nodes:   names in the gpu_nodes group.
     cluster:     {"subnet", "gateway", "domain"} from group_vars/all.
     defaults:    {"hyperv_vm_<setting>": value} for every SETTING_KEYS entry.
+    state_sources: {vm name: where hyperv_vm_state is set, see
+                 state_source_errors}; None skips that check (no inventory).
+    critical_nodes: control-plane and etcd members: their VMs are stopped
+                 one batch at a time (`critical` in the plan).
+
+    hyperv_vm_state resolves from the node's own vars or the default, never
+    from the Hyper-V host: removal is per VM.
 
     Returns the list of planned VMs sorted by (hypervisor, name); raises
     PlanError naming every defect (host, variable, fix) at once.
@@ -237,8 +340,13 @@ def build_plan(nodes, hypervisors, gpu_nodes, cluster, defaults):
                           "VM name: use a-z, 0-9 and '-' (RFC 1123 label)" % name)
             continue
         hv = hypervisors[hv_name]
-        settings = {key: _setting(key, node, hv, defaults) for key in SETTING_KEYS}
+        settings = {key: _setting(key, node, hv, defaults) for key in SETTING_KEYS if key != "state"}
+        settings["state"] = _setting("state", node, {}, defaults)
         _check_settings(name, settings, errors)
+        if state_sources is not None:
+            errors.extend(state_source_errors(name, settings["state"], state_sources.get(name) or {}))
+        elif hv.get("hyperv_vm_state") == "absent":
+            errors.extend(state_source_errors(name, settings["state"], {"hypervisor": {hv_name: "absent"}}))
 
         ip = _ipv4(node.get("node_ip"))
         if ip is None:
@@ -319,6 +427,7 @@ def build_plan(nodes, hypervisors, gpu_nodes, cluster, defaults):
             "name": name,
             "hypervisor": hv_name,
             "state": settings["state"],
+            "critical": name in critical_nodes,
             "generation": GENERATION,
             "root": settings["root"],
             "path": vm_path,
@@ -370,3 +479,126 @@ def format_plan(plan):
                         net, vm["mac"], "node_mac" if vm["mac_source"] == "node_mac" else "derived",
                         vm["ip"], vm["prefix"], ", ".join(vm["gpus"]) or "none"))
     return lines
+
+
+# --------------------------------------------------------------------------
+# Removal (hyperv_vm_state: absent): confirmation and the rules that refuse it
+# --------------------------------------------------------------------------
+
+def confirmation_errors(plan, confirm):
+    """Removal needs hyperv_vm_confirm_remove to list exactly the VMs planned absent."""
+    absent = sorted(vm["name"] for vm in plan if vm["state"] == "absent")
+    example = "-e '{\"hyperv_vm_confirm_remove\": [%s]}'" % ", ".join('"%s"' % n for n in absent)
+    if confirm in (None, "", []):
+        if not absent:
+            return []
+        return ["hyperv_vm_confirm_remove is not set, and the plan removes %s (each VM and its OS disk; data disks stay). Review "
+                "reports/vm-plan.yml, then confirm exactly these VMs: %s" % (", ".join(absent), example)]
+    if not isinstance(confirm, (list, tuple)) or not all(isinstance(n, str) for n in confirm):
+        return ["hyperv_vm_confirm_remove is %r; give a list of VM names, e.g. %s" % (confirm, example)]
+    missing = sorted(set(absent) - set(confirm))
+    extra = sorted(set(confirm) - set(absent))
+    if not missing and not extra:
+        return []
+    parts = []
+    if missing:
+        parts.append("planned absent but not confirmed: %s" % ", ".join(missing))
+    if extra:
+        parts.append("confirmed but not planned absent: %s" % ", ".join(extra))
+    return ["hyperv_vm_confirm_remove must list exactly the VMs planned absent (%s): %s. Nothing was "
+            "changed. Use %s" % (", ".join(absent) or "none", "; ".join(parts),
+                                 example if absent else "no hyperv_vm_confirm_remove")]
+
+
+def _peer_names(peer):
+    return set(peer.get("hostnames") or []) | {peer.get("hostname")}
+
+
+def removal_refusals(removing, groups, addresses, gluster=None, etcd_unhealthy=()):
+    """The rules a removal must pass, against observed state; one sentence per refusal.
+
+    removing:  names of the VMs planned absent.
+    groups:    inventory groups (kube_control_plane, etcd, gluster_nodes).
+    addresses: {storage node: its pool address} (gluster_server_address, else node_ip).
+    gluster:   what a storage node that stays saw of the pool: {"observer",
+               "error", "peers": gluster pool list entries, "volumes": {name:
+               {"bricks": [HOST:/path], "heal_pending", "client_quorum_met",
+               "offline_bricks"}}}; None when it was not read.
+    etcd_unhealthy: etcd members known to be down now.
+    """
+    removing = set(removing)
+    refusals = []
+    control_plane = list(groups.get("kube_control_plane") or [])
+    if control_plane and set(control_plane) <= removing:
+        refusals.append("rule last-control-plane: removing %s leaves kube_control_plane without a node: "
+                        "the Kubernetes API and every cluster's state would go. Keep at least one "
+                        "control-plane VM" % ", ".join(sorted(control_plane)))
+
+    members = list(groups.get("etcd") or [])
+    gone = sorted(set(members) & removing)
+    if gone:
+        quorum = len(members) // 2 + 1
+        healthy = [m for m in members if m not in removing and m not in set(etcd_unhealthy)]
+        if len(healthy) < quorum:
+            refusals.append(
+                "rule etcd-quorum: etcd has %d members (quorum %d); removing %s leaves %d healthy (%s). "
+                "Removing a VM does not remove its etcd member, so the cluster still counts it: remove "
+                "members one at a time (etcdctl member remove, then take the host out of the etcd group)"
+                % (len(members), quorum, ", ".join(gone), len(healthy), ", ".join(healthy) or "none"))
+
+    for name in sorted(set(groups.get("gluster_nodes") or []) & removing):
+        if not gluster or gluster.get("error"):
+            refusals.append("rule gluster-data: %s is a storage node and the pool could not be read from a "
+                            "storage node that stays (%s); a VM whose bricks may hold data is not removed "
+                            "blind" % (name, (gluster or {}).get("error") or "no remaining peer observed it"))
+            continue
+        address = addresses.get(name)
+        held = []
+        for volume in sorted(gluster.get("volumes") or {}):
+            state = gluster["volumes"][volume]
+            for brick in state.get("bricks") or []:
+                if brick.partition(":")[0] in (address, name):
+                    held.append((volume, brick, state))
+        for volume, brick, state in held:
+            refusals.append(
+                "rule gluster-data: %s holds brick %s of volume %s (seen from %s: %s entries pending heal, "
+                "client quorum %s): its data would go with the VM. Move the brick first (gluster volume "
+                "replace-brick or remove-brick), wait for the heal, then remove the VM"
+                % (name, brick, volume, gluster.get("observer"), state.get("heal_pending", "unknown"),
+                   "met" if state.get("client_quorum_met") else "NOT met"))
+        if held:
+            continue
+        peers = gluster.get("peers") or []
+        if any(address in _peer_names(p) or name in _peer_names(p) for p in peers):
+            leaving = {addresses.get(n) for n in removing} | removing
+            connected = [p for p in peers if (p.get("local") or p.get("connected"))
+                         and not _peer_names(p) & leaving]
+            if len(connected) * 2 <= len(peers):
+                refusals.append(
+                    "rule gluster-quorum: %s is a peer of the pool; without it %d of %d peers stay "
+                    "connected, which loses server quorum (more than half): glusterd would stop every "
+                    "brick. Bring the other peers back first" % (name, len(connected), len(peers)))
+    return refusals
+
+
+def folder_cleanup(files, os_disk_path, seed_pattern="cidata-*.iso"):
+    """What absent.ps1 may delete in a removed VM's folder, after Remove-VM.
+
+    files: paths of every file left under the folder. Deletes the OS disk and
+    the seed ISOs one by one; keeps every other disk (a data disk holds data
+    the plan cannot vouch for) and anything unknown; the folder goes only
+    when nothing is kept, and never recursively. Returns (delete, keep,
+    remove_folder).
+    """
+    prefix, _, suffix = seed_pattern.partition("*")
+    delete, keep = [], []
+    for path in files:
+        base = ntpath.basename(path)
+        if path.lower() == os_disk_path.lower():
+            delete.append(path)
+        elif base.lower().startswith(prefix.lower()) and base.lower().endswith(suffix.lower()):
+            delete.append(path)
+        else:
+            # Data disks (and anything this installer did not write) stay.
+            keep.append(path)
+    return delete, keep, not keep

@@ -20,14 +20,37 @@ description:
   - Work files live in a fresh hidden subdirectory of O(path) and are removed when the module ends,
     also when fio fails.
   - Fails, still returning all figures, when a threshold is not met; the message names each failing
-    figure, its value and the threshold.
+    figure, its value and the threshold. Fails too when any profile fails (the others still run), naming
+    the profile and fio's own message, and before running anything when a threshold needs a profile
+    that is not in O(profiles).
+  - With O(device), measures a block device (a storage node's brick disk) without destroying data. What
+    is on it is read from /sys/class/block (partitions, device-mapper holders such as LVM volumes), the mount
+    table and C(wipefs --no-act). A disk with a mounted file system (directly, or on partitions or LVM volumes under it, the bricks) is
+    measured inside that mount, in a temporary directory. A blank disk (no signature per
+    C(wipefs --no-act), nothing under it, nothing mounted, and the kernel grants an exclusive open) is
+    written raw over its first O(size) bytes. A disk that holds anything else, or is read-only, gets
+    only the read profiles, run with C(fio --readonly); the write figures are then returned in
+    RV(unmeasured) with the reason, not measured.
   - In check mode nothing is run and no file is written.
 options:
   path:
     description:
       - Existing directory on the filesystem to measure, for example the etcd data directory's parent.
+      - With O(device), only named in messages (the brick root the disk will serve).
     type: path
     required: true
+  device:
+    description:
+      - Block device to measure instead of O(path), for example a storage node's brick disk by its stable
+        C(/dev/disk/by-path/...) name. See the description for what is written where.
+    type: path
+  bounded:
+    description:
+      - Each profile reads or writes its file once at most instead of for the whole O(runtime), so a run
+        writes at most 22 MiB for C(etcd) plus O(size) per other profile (laid out once for the read
+        profiles). For a node that is already serving, such as a running etcd.
+    type: bool
+    default: false
   profiles:
     description:
       - Profiles to run, in this order.
@@ -122,15 +145,35 @@ verdicts:
       unit: ms
       passed: false
       reason: etcd_fdatasync_p99_ms (99th percentile fdatasync latency) = 104.3 ms exceeds the maximum 10 ms
+measured:
+  description: Whether fio ran (false on every failure before it, such as a missing device or fio).
+  returned: always
+  type: bool
 thresholds:
   description: The effective thresholds (preset plus overrides).
   returned: always
   type: dict
 unmeasured:
-  description: Threshold names whose profile was not run.
+  description: Threshold names whose profile was not run (a disk that holds data gets read profiles only).
   returned: always
   type: list
   elements: str
+unmeasured_reason:
+  description: Why RV(unmeasured) figures were not measured; empty when all were.
+  returned: always
+  type: str
+errors:
+  description: Per failed profile, its name, what went wrong and fio's own message.
+  returned: always
+  type: dict
+  sample: {"seqwrite": "profile seqwrite: fio job seqwrite failed with error 28 (no space left on device);
+    fio said: fio: pid=561, err=28/file:io_u.c:1876, func=io_u error, error=No space left on device"}
+target:
+  description:
+    - What was measured - C(mode) (C(directory), C(mounted), C(raw) or C(readonly)), C(measured) (the
+      directory or device fio used) and C(reason) (why this mode, for a device).
+  returned: always
+  type: dict
 ioengine:
   description: Engine used for the direct-I/O profiles (empty in check mode).
   returned: always
@@ -147,8 +190,11 @@ msg:
   type: str
 """
 
+import errno
 import os
+import re
 import shutil
+import stat
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
@@ -162,9 +208,13 @@ from ansible.module_utils.fio import (
     effective_thresholds,
     failure_message,
     figures_from_result,
+    is_read_profile,
     parse_json_output,
+    plan_device,
+    profile_failure,
     required_free_bytes,
     size_to_bytes,
+    uncovered_thresholds,
 )
 
 MIB = 1024 * 1024
@@ -180,21 +230,23 @@ def _free_bytes(path):
     return st.f_bavail * st.f_frsize
 
 
-def _run_profiles(module, fio_bin, workdir, profiles, size_bytes, runtime, ioengine, result):
-    """Run each profile; return the first error message (later profiles still run)."""
-    errors = []
+def _run_profiles(module, fio_bin, workdir, profiles, size_bytes, runtime, ioengine, result, device=None,
+                  bounded=False):
+    """Run each profile; return {profile: message} for the failed ones (later profiles still run)."""
+    errors = {}
     for profile in profiles:
-        argv = build_argv(fio_bin, profile, workdir, size_bytes, runtime, ioengine)
+        argv = build_argv(fio_bin, profile, workdir, size_bytes, runtime, ioengine, device=device,
+                          bounded=bounded)
         rc, out, err = _run(module, argv)
         entry = {"argv": argv, "rc": rc}
         result["details"][profile] = entry
+        ignored = []
         try:
             data, ignored = parse_json_output(out)
             figures, details = figures_from_result(profile, data)
         except FioError as exc:
-            stderr = err.strip().splitlines()
-            errors.append("%s: %s%s" % (profile, exc, (" (stderr: %s)" % stderr[-1]) if stderr else ""))
-            entry["error"] = str(exc)
+            errors[profile] = profile_failure(profile, str(exc), rc, ignored or out.splitlines(), err)
+            entry["error"] = errors[profile]
             entry["stderr"] = err.strip()
         else:
             entry.update(details)
@@ -202,16 +254,116 @@ def _run_profiles(module, fio_bin, workdir, profiles, size_bytes, runtime, ioeng
             result["figures"].update(figures)
         finally:
             # One work file at a time keeps the space needed to one profile's.
-            work_file = os.path.join(workdir, "%s.dat" % profile)
-            if os.path.exists(work_file):
+            work_file = os.path.join(workdir, "%s.dat" % profile) if workdir else None
+            if work_file and os.path.exists(work_file):
                 os.remove(work_file)
     return errors
+
+
+def _plan_device(module, device, result):
+    """Resolve the device and decide how to measure it (see plan_device)."""
+    real = os.path.realpath(device)
+    try:
+        is_block = stat.S_ISBLK(os.stat(real).st_mode)
+    except OSError as exc:
+        module.fail_json(msg="device %s does not exist (%s): set the storage node's brick disk to its "
+                         "stable path (ls -l /dev/disk/by-path/)" % (device, exc.strerror), **result)
+    if not is_block:
+        module.fail_json(msg="device %s (%s) is not a block device" % (device, real), **result)
+    try:
+        tree = _sysfs_tree(real)
+    except (OSError, ValueError) as exc:
+        module.fail_json(msg="cannot read %s in /sys/class/block: %s" % (real, exc), **result)
+    rc, wipefs, err = _run(module, ["wipefs", "--no-act", "--json", real])
+    if rc != 0:
+        module.fail_json(msg="wipefs --no-act %s failed: %s" % (real, err.strip()), **result)
+    try:
+        plan = plan_device(tree, wipefs, device)
+    except FioError as exc:
+        module.fail_json(msg=str(exc), **result)
+    if plan["mode"] == "raw" and not _exclusive(real):
+        # The kernel refuses an exclusive open while anything holds the disk
+        # (a mount in another namespace, device mapper, md): never write then.
+        plan = dict(plan, mode="readonly",
+                    reason="%s has no signature but is in use (the kernel refused an exclusive open): "
+                           "only read profiles run, with fio --readonly" % device)
+    plan["device"] = real
+    return plan
+
+
+def _sysfs_tree(device, sysfs="/sys/class/block", mountinfo_path="/proc/self/mountinfo"):
+    """The device and everything under it, in lsblk's JSON shape (what
+    plan_device reads), from sysfs and this namespace's mount table.
+
+    lsblk would do, but not in a container: it finds a device's sysfs name
+    through /sys/dev/block, which podman leaves empty. Partitions are
+    sub-directories with a `partition` file, device-mapper volumes (LVM,
+    thin pools) are `holders`; a file system is mounted where the mount
+    table names its major:minor (bind mounts included).
+    """
+    rdev = os.stat(device).st_rdev
+    wanted = "%d:%d" % (os.major(rdev), os.minor(rdev))
+    names = [n for n in sorted(os.listdir(sysfs)) if _read(os.path.join(sysfs, n, "dev")) == wanted]
+    if not names:
+        raise ValueError("no block device %s (%s) in %s" % (device, wanted, sysfs))
+    mounts = {}
+    with open(mountinfo_path) as handle:
+        for line in handle:
+            fields = line.split()
+            if len(fields) > 4:
+                # Spaces and tabs in mount points are octal escapes (\040).
+                point = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[4])
+                mounts.setdefault(fields[2], []).append(point)
+
+    def node(name, depth=0):
+        base = os.path.join(sysfs, name)
+        dev = _read(os.path.join(base, "dev"))
+        is_part = os.path.exists(os.path.join(base, "partition"))
+        children = []
+        if depth < 8:  # device-mapper stacks are a few levels deep; never loop
+            holders = os.path.join(base, "holders")
+            for holder in sorted(os.listdir(holders)) if os.path.isdir(holders) else []:
+                children.append(node(holder, depth + 1))
+            for entry in sorted(os.listdir(base)):
+                if os.path.exists(os.path.join(base, entry, "partition")):
+                    children.append(node(entry, depth + 1))
+        kind = "part" if is_part else ("lvm" if name.startswith("dm-") else "disk")
+        entry = {"path": "/dev/%s" % name, "maj:min": dev, "type": kind,
+                 "ro": _read(os.path.join(base, "ro")) == "1",
+                 "size": int(_read(os.path.join(base, "size")) or 0) * 512,
+                 "mountpoints": mounts.get(dev) or [None]}
+        if children:
+            entry["children"] = children
+        return entry
+
+    return {"blockdevices": [node(names[0])]}
+
+
+def _read(path):
+    try:
+        with open(path) as handle:
+            return handle.read().strip()
+    except OSError:
+        return ""
+
+
+def _exclusive(path):
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_EXCL)
+    except OSError as exc:
+        if exc.errno == errno.EBUSY:
+            return False
+        raise
+    os.close(fd)
+    return True
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
             path=dict(type="path", required=True),
+            device=dict(type="path"),
+            bounded=dict(type="bool", default=False),
             profiles=dict(type="list", elements="str", choices=PROFILE_NAMES, default=list(PROFILE_NAMES)),
             size=dict(type="str", default="128m"),
             runtime=dict(type="int", default=10),
@@ -222,7 +374,11 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    result = dict(changed=False, figures={}, details={}, verdicts=[], unmeasured=[], ioengine="")
+    # `measured` stays false on every early failure, so a caller that goes on
+    # after a failure (failed_when: false, as the preflight role does) can
+    # tell "could not measure" from "measured and missed a threshold".
+    result = dict(changed=False, measured=False, figures={}, details={}, verdicts=[], unmeasured=[],
+                  unmeasured_reason="", errors={}, target={}, ioengine="")
 
     # Validate everything that needs no host access first, in check mode too.
     try:
@@ -236,15 +392,22 @@ def main():
     if not profiles:
         module.fail_json(msg="profiles must name at least one profile", **result)
     result["thresholds"] = thresholds
+    uncovered = uncovered_thresholds(thresholds, profiles)
+    if uncovered:
+        module.fail_json(msg="threshold(s) %s need profile(s) %s, which are not in profiles: add them, or "
+                         "set the threshold to null to drop it" % (", ".join(uncovered),
+                                                                  ", ".join(sorted(set(uncovered.values())))),
+                         **result)
 
     if module.check_mode:
         result["msg"] = "check mode: fio not run"
+        # Said as unmeasured figures, so a report lists them as not checked.
+        result["unmeasured"] = sorted(thresholds)
+        result["unmeasured_reason"] = "check mode: fio not run"
         module.exit_json(**result)
 
     path = params["path"]
-    if not os.path.isdir(path):
-        module.fail_json(msg="path %s does not exist or is not a directory" % path, **result)
-
+    device = params["device"]
     fio_bin = module.get_bin_path("fio")
     if not fio_bin:
         module.fail_json(
@@ -252,15 +415,36 @@ def main():
             "(apt-get install fio) or mirror it for air-gapped hosts",
             **result
         )
+    raw = None
+    if device:
+        plan = _plan_device(module, device, result)
+        result["target"] = {"mode": plan["mode"], "device": plan["device"], "reason": plan["reason"]}
+        if plan["mode"] == "mounted":
+            path = plan["mountpoint"]
+        else:
+            raw = plan["device"]
+            # Never more than the disk holds.
+            size_bytes = min(size_bytes, plan["size"]) if plan["size"] else size_bytes
+        if plan["mode"] == "readonly":
+            skipped = [p for p in profiles if not is_read_profile(p)]
+            profiles = [p for p in profiles if is_read_profile(p)]
+            if skipped:
+                result["unmeasured_reason"] = "%s; not run: %s" % (plan["reason"], ", ".join(skipped))
+        result["target"]["measured"] = raw or path
+    else:
+        result["target"] = {"mode": "directory", "measured": path, "reason": ""}
+    if raw is None and not os.path.isdir(path):
+        module.fail_json(msg="path %s does not exist or is not a directory" % path, **result)
 
-    needed = required_free_bytes(profiles, size_bytes)
-    free = _free_bytes(path)
-    if free < needed:
-        module.fail_json(
-            msg="not enough free space in %s: the benchmark needs %d MiB, %d MiB are available; "
-            "lower size or free space" % (path, -(-needed // MIB), free // MIB),
-            **result
-        )
+    if raw is None:
+        needed = required_free_bytes(profiles, size_bytes)
+        free = _free_bytes(path)
+        if free < needed:
+            module.fail_json(
+                msg="not enough free space in %s: the benchmark needs %d MiB, %d MiB are available; "
+                "lower size or free space" % (path, -(-needed // MIB), free // MIB),
+                **result
+            )
 
     _rc, out, _err = _run(module, [fio_bin, "--version"])
     result["fio_version"] = out.strip()
@@ -270,23 +454,32 @@ def main():
     else:
         result["ioengine"] = params["ioengine"]
 
+    workdir = None
+    if raw is None:
+        try:
+            workdir = tempfile.mkdtemp(prefix=".storage_benchmark-", dir=path)
+        except OSError as exc:
+            module.fail_json(msg="cannot create a work directory in %s: %s" % (path, exc), **result)
+    cleanup = []
     try:
-        workdir = tempfile.mkdtemp(prefix=".storage_benchmark-", dir=path)
-    except OSError as exc:
-        module.fail_json(msg="cannot create a work directory in %s: %s" % (path, exc), **result)
-    try:
-        errors = _run_profiles(module, fio_bin, workdir, profiles, size_bytes, params["runtime"], result["ioengine"], result)
+        errors = _run_profiles(module, fio_bin, workdir, profiles, size_bytes, params["runtime"], result["ioengine"],
+                               result, device=raw, bounded=params["bounded"])
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    if os.path.exists(workdir):
-        errors.append("could not remove the work directory %s" % workdir)
+        if workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
+    if workdir and os.path.exists(workdir):
+        cleanup.append("could not remove the work directory %s" % workdir)
+    result["errors"] = errors
 
+    result["measured"] = True
     verdicts, unmeasured = check_thresholds(result["figures"], thresholds)
     result["verdicts"] = verdicts
     result["unmeasured"] = unmeasured
     # Fail on fio errors and on missed thresholds alike, naming all of them;
     # the figures measured so far are returned either way.
-    problems = ["fio failed in %s: %s" % (path, "; ".join(errors))] if errors else []
+    problems = ["fio failed in %s: %s" % (raw or path, " | ".join(errors[p] for p in profiles if p in errors))] \
+        if errors else []
+    problems += cleanup
     missed = failure_message(verdicts, params["role"])
     if missed:
         problems.append(missed)

@@ -18,7 +18,11 @@ description:
     systems; containerd recommended per Kubernetes minor; GPU Operator to Kubernetes range per OS, driver branches,
     containerd; Kubeflow to minimum Kubernetes and kustomize; Kubernetes version skew (kubelet never newer than
     kube-apiserver and at most 3 minors older, HA apiservers within one minor) and upgrades one minor at a time;
-    minimum kernel."
+    minimum kernel; the container runtime (Docker Engine refused from Kubernetes 1.24 on, dockershim being
+    removed); the GlusterFS pin against the version each node OS ships."
+  - The inventory validation (C(playbooks/validate_inventory.yml)) runs the same rules on the release bundle before
+    any host is touched, through C(plugins/module_utils/cluster_model.py); this action adds the versions found on
+    live hosts and in a running cluster.
   - Returns C(compatible) and every conflict with the rule it breaks and that rule's source; fails listing all
     conflicts unless O(fail_on_conflict=false).
   - Runs on the controller only; no connection to the host is made.
@@ -26,13 +30,15 @@ options:
   wanted:
     description:
       - The release bundle. Keys used - C(kubespray), C(kubernetes) (both required), C(containerd), C(etcd), C(os)
-        (list such as C([ubuntu-24.04])), C(gpu_operator), C(nvidia_driver), C(kubeflow), C(kustomize).
+        (list such as C([ubuntu-24.04])), C(gpu_operator), C(nvidia_driver), C(kubeflow), C(kustomize),
+        C(glusterfs), C(container_runtime) (a name such as C(containerd) or C(docker)).
     type: dict
     required: true
   found:
     description:
       - Versions found, all optional. C(ansible_core) (the controller's), C(apiserver) (a version or a list, one
-        per kube-apiserver instance), C(hosts) (per host name a dict with C(kubelet), C(containerd), C(kernel),
+        per kube-apiserver instance), C(hosts) (per host name a dict with C(kubelet), C(containerd),
+        C(container_runtime) (a name, or a Node's C(containerRuntimeVersion) such as C(docker://24.0.7)), C(kernel),
         C(os), C(nvidia_driver) and C(gpu) true for GPU nodes).
     type: dict
     default: {}
@@ -61,7 +67,7 @@ author:
 """
 
 EXAMPLES = r"""
-- name: Check the release bundle before touching any host
+- name: Check a release bundle alone (the inventory validation already does this for cluster_release)
   version_check:
     wanted: "{{ cluster_release }}"
   run_once: true
@@ -105,6 +111,9 @@ conflicts:
     message:
       description: One readable line combining the above.
       type: str
+    fix:
+      description: What to change, phrased for the release bundle (or the host).
+      type: str
   sample:
     - rule: containerd_kubernetes
       component: containerd
@@ -112,6 +121,7 @@ conflicts:
       expected: 2.2.0+, 2.1.5+, 1.7.28+ for Kubernetes 1.35
       source: https://github.com/containerd/containerd/blob/main/RELEASES.md#kubernetes-support
       message: "containerd = 2.0.5 breaks containerd_kubernetes (...): expected 2.2.0+, 2.1.5+, 1.7.28+ for Kubernetes 1.35"
+      fix: pin a containerd at or above one of 2.2.0+, 2.1.5+, 1.7.28+ (the newest patch of its series)
 matrix:
   description: Path of the matrix file used.
   returned: always

@@ -5,8 +5,8 @@ The inventories are read with Ansible's own InventoryManager/VariableManager
 sees it, and passed through the filter plugin the role uses.
 
 tests/fixtures/inventories/broken/*.yml: one inventory per defect, derived
-from tests/fixtures/inventories/base.yml; the comment line `# expect: ...`
-holds a substring of the single message it must produce.
+from tests/fixtures/inventories/base.yml; the comment lines `# expect: ...`
+(from line 3) each hold a substring of the single message it must produce.
 """
 
 import copy
@@ -44,10 +44,11 @@ def _errors(load_inventory, path):
 
 
 def _expectation(path):
+    """Every `# expect:` line: substrings of the one message (a long message takes several lines)."""
     with open(path, encoding="utf-8") as handle:
-        match = re.search(r"^# expect: (.+)$", handle.read(), re.M)
-    assert match, "%s has no '# expect:' line" % path
-    return match.group(1)
+        found = re.findall(r"^# expect: (.+)$", handle.read(), re.M)
+    assert found, "%s has no '# expect:' line" % path
+    return found
 
 
 @pytest.fixture(name="base_model", scope="module")
@@ -78,7 +79,8 @@ def test_broken_inventory_is_rejected_with_its_message(load_inventory, path, mon
     expected = _expectation(path)
     errors = _errors(load_inventory, path)
     assert len(errors) == 1, "one defect per fixture, got:\n" + "\n".join(errors)
-    assert expected in errors[0]
+    for part in expected:
+        assert part in errors[0], (part, errors[0])
     assert MESSAGE_RE.match(errors[0]), errors[0]
 
 
@@ -308,3 +310,107 @@ def test_sample_documents_every_variable():
             text += handle.read()
     for name in cm.CLUSTER_VARS + cm.NODE_VARS + cm.MODEL_GROUPS + cm.RELEASE_REQUIRED + cm.RELEASE_OPTIONAL:
         assert re.search(r"\b%s\b" % re.escape(name), text), name
+
+
+# --------------------------------------------------------------------------
+# The release bundle against compatibility/matrix.yml, before any host
+# --------------------------------------------------------------------------
+
+
+def _with_release(model, **changes):
+    """A copy of the model whose cluster_release has `changes` (None removes a key)."""
+    model = copy.deepcopy(model)
+    model["sources"] = []
+    for values in model["hostvars"].values():
+        release = dict(values["cluster_release"], **changes)
+        values["cluster_release"] = {k: v for k, v in release.items() if v is not None}
+    return model
+
+
+@pytest.mark.parametrize("changes", [
+    # Every optional component the matrix judges, at versions that work together.
+    {"gpu_operator": "v26.7.0", "nvidia_driver": "595.91.07", "kubeflow": "26.03", "kustomize": "5.8.1",
+     "glusterfs": "11.1"},
+    {"glusterfs": "11", "os": ["ubuntu-24.04"]},
+    {"glusterfs": "10.3", "os": ["debian-12"]},
+    {"glusterfs": "10.1", "os": ["ubuntu-22.04"]},
+    # Kubespray's 1.33 pairing: etcd 3.5.
+    {"kubernetes": "1.33.0", "etcd": "3.5.26", "os": ["ubuntu-22.04", "ubuntu-24.04"]},
+])
+def test_compatible_bundle_passes(base_model, changes):
+    assert [str(d) for d in cm.validate(_with_release(base_model, **changes))] == []
+
+
+# Bundles the inventory validation refuses: the same rule names version_check reports in preflight.
+REFUSED = [
+    ({"kubernetes": "1.32.9"}, ["kubespray_kubernetes_version"]),
+    ({"kubernetes": "1.34.7"}, ["kubespray_etcd_series"]),
+    ({"containerd": "2.0.7"}, ["containerd_kubernetes"]),
+    ({"gpu_operator": "v26.7.0", "nvidia_driver": "470.256.02"}, ["gpu_operator_driver_branch"]),
+    ({"gpu_operator": "v26.7.0", "os": ["debian-12"]}, ["gpu_operator_os"]),
+    ({"kubeflow": "26.03", "kubernetes": "1.33.11", "etcd": "3.5.26"}, ["kubeflow_kubernetes_minimum"]),
+    ({"glusterfs": "10.3"}, ["glusterfs_os"]),
+    ({"container_runtime": "docker"}, ["dockershim_removed"]),
+]
+
+
+@pytest.mark.parametrize("changes, rules", REFUSED, ids=[r[0] for _, r in REFUSED])
+def test_bundle_rules_are_version_checks_rules(base_model, changes, rules):
+    """One implementation: the defects name exactly the rules version_matrix.evaluate finds."""
+    from module_utils import version_matrix as vm
+
+    model = _with_release(base_model, **changes)
+    release = model["hostvars"]["cp1"]["cluster_release"]
+    assert sorted({c["rule"] for c in vm.evaluate(vm.load_matrix(), release)}) == rules
+    texts = [str(d) for d in cm.validate(model)]
+    assert len(texts) == 1, texts
+    assert all("(rule %s in compatibility/matrix.yml" % rule in texts[0] for rule in rules), texts
+
+
+def test_malformed_values_are_reported_once_not_again_by_the_matrix(base_model):
+    """A value with a format defect stays out of the matrix: one message per mistake."""
+    texts = [str(d) for d in cm.validate(_with_release(base_model, os=["ubuntu-20.04"], containerd="latest"))]
+    assert len(texts) == 2, texts
+    assert not any("compatibility/matrix.yml" in t for t in texts), texts
+    # Without a well-written kubespray and kubernetes the bundle is not judged at all.
+    texts = [str(d) for d in cm.validate(_with_release(base_model, kubernetes="v1.32.9"))]
+    assert len(texts) == 1 and "is not an exact version without a leading v" in texts[0], texts
+
+
+def test_every_unknown_key_is_a_defect_with_the_closest_key(base_model):
+    texts = [str(d) for d in cm.validate(_with_release(base_model, container_runtime="containerd",
+                                                       kubernete_version="1.35.4", flannel="0.27.0"))]
+    assert sorted(texts) == sorted([
+        "all: cluster_release.container_runtime = 'containerd': is not a component of the release bundle, so nothing "
+        "reads it (the closest known key is containerd, which is set as well). Fix: remove container_runtime (the "
+        "components are %s)" % ", ".join(cm.RELEASE_REQUIRED + cm.RELEASE_OPTIONAL),
+        "all: cluster_release.kubernete_version = '1.35.4': is not a component of the release bundle, so nothing "
+        "reads it (the closest known key is kubernetes, which is set as well). Fix: remove kubernete_version (the "
+        "components are %s)" % ", ".join(cm.RELEASE_REQUIRED + cm.RELEASE_OPTIONAL),
+        "all: cluster_release.flannel = '0.27.0': is not a component of the release bundle, so nothing reads it. "
+        "Fix: remove flannel (the components are %s)" % ", ".join(cm.RELEASE_REQUIRED + cm.RELEASE_OPTIONAL),
+    ])
+
+
+def test_matrix_given_in_the_model_is_used(base_model):
+    from module_utils import version_matrix as vm
+
+    matrix = copy.deepcopy(vm.load_matrix())
+    matrix["kubespray"]["v2.31.0"]["kubernetes"]["newest_patch"]["1.35"] = "1.35.3"
+    model = _with_release(base_model)
+    model["matrix"] = matrix
+    texts = [str(d) for d in cm.validate(model)]
+    assert len(texts) == 1 and "all: cluster_release.kubernetes = '1.35.4': Kubespray installs only" in texts[0], texts
+
+
+def test_unreadable_matrix_is_a_defect_not_a_pass(base_model, tmp_path, monkeypatch):
+    from module_utils import version_matrix as vm
+
+    broken = tmp_path / "matrix.yml"
+    broken.write_text("kubespray: [\n", encoding="utf-8")
+    monkeypatch.setattr(vm, "DEFAULT_MATRIX", str(broken))
+    texts = [str(d) for d in cm.validate(_with_release(base_model))]
+    assert len(texts) == 1 and texts[0].startswith(
+        "validation: compatibility matrix = '%s': the release bundle cannot be checked: cannot read the "
+        "compatibility matrix %s" % (broken, broken)), texts
+    assert MESSAGE_RE.match(texts[0]), texts[0]

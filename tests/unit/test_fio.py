@@ -11,6 +11,13 @@ seqwrite profile plus --verify: a "fio:" warning line, exit 0),
 `randread-psync-note.json` (psync given an iodepth: a "note:" line),
 `etcd-*-normal-and-json.txt` (--output-format=normal,json: fio's human report
 of the same run after the JSON) and `enghelp-debian12-fio3.33.txt`.
+
+`lsblk-*.json` / `wipefs-*.json`: `lsblk --json --bytes --output
+PATH,MAJ:MIN,TYPE,FSTYPE,RO,SIZE,MOUNTPOINTS DEV` and `wipefs --no-act --json
+DEV` (util-linux 2.38.1) on loop devices of this machine: a blank one, one
+with ext4 mounted, the same unmounted, one with a GPT partition table and no
+partition mounted. (This kernel has no device mapper, so an LVM stack could
+not be captured; lsblk lists LVM volumes as children exactly as partitions.)
 """
 
 import importlib.util
@@ -267,10 +274,13 @@ def test_check_mode_runs_nothing(monkeypatch, capsys, tmp_path):
     fake_fio(str(bindir), "exit 1")
     target = tmp_path / "target"
     target.mkdir()
-    result = run_module(monkeypatch, capsys, {"path": str(target), "role": "etcd"}, check_mode=True,
+    result = run_module(monkeypatch, capsys, {"path": str(target), "role": "etcd", "profiles": ["etcd", "seqwrite"]},
+                        check_mode=True,
                         path_env="%s:/usr/bin:/bin" % bindir)
     assert not result.get("failed") and result["changed"] is False
     assert result["figures"] == {} and result["thresholds"] == fio.PRESETS["etcd"]
+    assert result["measured"] is False and result["unmeasured_reason"] == "check mode: fio not run"
+    assert result["unmeasured"] == sorted(fio.PRESETS["etcd"])
     assert not (bindir / "calls").exists()
     assert list(target.iterdir()) == []
 
@@ -305,12 +315,21 @@ def test_work_files_are_removed_when_fio_fails(monkeypatch, capsys, tmp_path):
     result = run_module(monkeypatch, capsys, {"path": str(target), "profiles": ["seqwrite"]},
                         path_env="%s:/usr/bin:/bin" % bindir)
     assert result["failed"] is True
-    assert result["msg"].startswith("fio failed in %s: seqwrite: no JSON document in fio output: fio: pid=561" % target)
+    assert result["msg"].startswith("fio failed in %s: profile seqwrite: no JSON document in fio output: fio: pid=561"
+                                    % target)
+    assert result["errors"]["seqwrite"].endswith(
+        "fio exited 1; fio said: fio: pid=561, err=28/file:io_u.c:1876, func=io_u error, error=No space left on device")
     assert list(target.iterdir()) == []
     assert "--directory=%s/.storage_benchmark-" % target in (bindir / "calls").read_text()
 
 
-@pytest.mark.skipif(not os.path.exists(FIO), reason="needs fio installed on this machine (apt-get install fio)")
+@pytest.fixture(name="real_fio")
+def fixture_real_fio():
+    """The real fio, which testbed/host-deps.sh installs: missing is a failure, not a skip."""
+    assert os.path.exists(FIO), "fio is missing on this machine: run `make bed-deps` (testbed/host-deps.sh)"
+
+
+@pytest.mark.usefixtures("real_fio")
 def test_end_to_end_with_real_fio_through_ansible(tmp_path):
     # The real path: ansible packs the module with module_utils/fio.py, runs
     # fio on this machine, and the tmp dir is left empty. A threshold nobody
@@ -334,3 +353,196 @@ def test_end_to_end_with_real_fio_through_ansible(tmp_path):
     assert "is below the minimum 1000000000000 IOPS" in result["msg"]
     assert [v["figure"] for v in result["verdicts"]] == ["randread_iops"]
     assert list(tmp_path.iterdir()) == []
+
+
+# --- one profile fails, the others still count ---------------------------------
+
+def test_profile_failure_names_the_profile_and_fios_own_message():
+    text = fixture("seqwrite-enospc.json")
+    data, ignored = fio.parse_json_output(text)
+    with pytest.raises(fio.FioError) as exc:
+        fio.figures_from_result("seqwrite", data)
+    message = fio.profile_failure("seqwrite", str(exc.value), 1, ignored, "")
+    assert message == (
+        "profile seqwrite: fio job seqwrite failed with error 28 (no space left on device); fio exited 1; "
+        "fio said: fio: pid=561, err=28/file:io_u.c:1876, func=io_u error, error=No space left on device")
+    # Killed by a signal: no JSON, and fio's last stderr line is kept.
+    assert fio.profile_failure("etcd", "no JSON document in fio output: ", -25, [], "Killed\n") == (
+        "profile etcd: no JSON document in fio output: ; fio was killed by signal 25; fio said: Killed")
+
+
+def test_a_failed_profile_beside_a_passing_one_fails_the_module(monkeypatch, capsys, tmp_path):
+    # fio prints, per profile, the real captures: etcd healthy, seqwrite ENOSPC.
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    fake_fio(str(bindir), "\n".join([
+        'case "$1" in --version) echo fio-3.33; exit 0;; --enghelp) cat "%s"; exit 0;; esac' %
+        os.path.join(FIXTURES, "enghelp-debian12-fio3.33.txt"),
+        'case "$*" in *--name=etcd*) cat "%s"; exit 0;; esac' % os.path.join(FIXTURES, "etcd-healthy.json"),
+        'cat "%s"; exit 1' % os.path.join(FIXTURES, "seqwrite-enospc.json")]))
+    target = tmp_path / "target"
+    target.mkdir()
+    result = run_module(monkeypatch, capsys, {"path": str(target), "profiles": ["etcd", "seqwrite"],
+                                              "role": "etcd", "size": "4m"},
+                        path_env="%s:/usr/bin:/bin" % bindir)
+    assert result["failed"] is True
+    assert set(result["errors"]) == {"seqwrite"}
+    assert "error=No space left on device" in result["errors"]["seqwrite"]
+    assert result["msg"].startswith("fio failed in %s: profile seqwrite: fio job seqwrite failed with error 28" % target)
+    # The passing profile's figures are still judged and returned.
+    assert result["figures"]["etcd_fdatasync_p99_ms"] == pytest.approx(0.264192)
+    assert result["unmeasured"] == ["seqwrite_mib_s"]
+
+
+def test_a_threshold_without_its_profile_is_refused_before_anything_runs(monkeypatch, capsys, tmp_path):
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    fake_fio(str(bindir), "exit 1")
+    result = run_module(monkeypatch, capsys, {"path": str(tmp_path), "profiles": ["etcd"], "role": "etcd"},
+                        path_env="%s:/usr/bin:/bin" % bindir)
+    assert result["failed"] is True
+    assert result["msg"] == ("threshold(s) seqwrite_mib_s need profile(s) seqwrite, which are not in profiles: "
+                             "add them, or set the threshold to null to drop it")
+    assert not (bindir / "calls").exists()
+    assert fio.uncovered_thresholds(fio.PRESETS["worker"], ["seqwrite", "randwrite"]) == {
+        "randread_iops": "randread", "seqread_mib_s": "seqread"}
+
+
+def _ansible_module(args, preexec_fn=None):
+    env = dict(os.environ, ANSIBLE_LIBRARY=os.path.join(REPO, "plugins", "modules"),
+               ANSIBLE_MODULE_UTILS=os.path.join(REPO, "plugins", "module_utils"),
+               ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
+    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible"), "localhost",
+                           "-m", "storage_benchmark", "-a", json.dumps(args)], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=180, preexec_fn=preexec_fn)
+    return proc, json.loads(proc.stdout[proc.stdout.index("{"):])
+
+
+@pytest.mark.usefixtures("real_fio")
+def test_real_fio_one_profile_failing_fails_the_gate_by_name(tmp_path):
+    # A real failure, no privileges needed: a 30 MiB file size limit lets the
+    # etcd test (22 MiB) pass and stops seqwrite's 64 MiB file (SIGXFSZ).
+    import resource
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (30 * fio.MIB, 30 * fio.MIB))
+
+    proc, result = _ansible_module({"path": str(tmp_path), "profiles": ["etcd", "seqwrite"], "role": "etcd",
+                                    "size": "64m", "runtime": 2}, preexec_fn=limit)
+    assert proc.returncode != 0, proc.stdout
+    assert set(result["errors"]) == {"seqwrite"}, proc.stdout
+    assert result["errors"]["seqwrite"].startswith("profile seqwrite: ")
+    assert "killed by signal 25" in result["errors"]["seqwrite"] or "File too large" in result["errors"]["seqwrite"]
+    assert result["msg"].startswith("fio failed in %s: profile seqwrite" % tmp_path)
+    assert "etcd_fdatasync_p99_ms" in result["figures"]
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- brick disks: what may be written -------------------------------------------
+
+@pytest.mark.parametrize("name,mode,where", [
+    ("blank", "raw", ""),
+    ("ext4-mounted", "mounted", "/tmp/pf/dev/mnt-e"),
+    ("ext4-unmounted", "readonly", ""),
+    ("gpt-unmounted", "readonly", ""),
+])
+def test_device_plan_from_real_lsblk_and_wipefs(name, mode, where):
+    plan = fio.plan_device(fixture("lsblk-%s.json" % name), fixture("wipefs-%s.json" % name), "/dev/disk/by-path/x")
+    assert plan["mode"] == mode
+    assert plan["mountpoint"] == where
+    assert plan["size"] == 256 * fio.MIB
+
+
+def test_device_plan_reasons_name_what_the_disk_holds():
+    plan = fio.plan_device(fixture("lsblk-gpt-unmounted.json"), fixture("wipefs-gpt-unmounted.json"), "/dev/sdb")
+    assert plan["reason"].startswith("/dev/sdb holds data (signature PMBR, signature gpt) and nothing on it is mounted")
+    plan = fio.plan_device(fixture("lsblk-ext4-unmounted.json"), fixture("wipefs-ext4-unmounted.json"), "/dev/sdb")
+    assert "signature ext4" in plan["reason"]
+
+
+def test_device_plan_finds_mounted_bricks_below_the_disk():
+    # The production shape: the PV's thin volumes hold the mounted bricks.
+    # Built from the blank capture with lsblk's children layout.
+    tree = json.loads(fixture("lsblk-blank.json"))
+    pool = {"path": "/dev/mapper/vg_gluster-tp_gluster-tpool", "type": "lvm", "mountpoints": [None], "children": [
+        {"path": "/dev/mapper/vg_gluster-brick_gv0", "type": "lvm", "mountpoints": ["/data/glusterfs/gv0"]}]}
+    tree["blockdevices"][0]["children"] = [pool]
+    plan = fio.plan_device(tree, '{"signatures": [{"type": "LVM2_member"}]}', "/dev/sdb")
+    assert plan["mode"] == "mounted" and plan["mountpoint"] == "/data/glusterfs/gv0"
+    del pool["children"][0]["mountpoints"]
+    pool["children"][0]["mountpoints"] = [None]
+    plan = fio.plan_device(tree, '{"signatures": [{"type": "LVM2_member"}]}', "/dev/sdb")
+    assert plan["mode"] == "readonly" and "LVM2_member" in plan["reason"]
+    assert "/dev/mapper/vg_gluster-brick_gv0 (lvm)" in plan["reason"]
+
+
+def test_device_plan_rejects_garbage():
+    with pytest.raises(fio.FioError, match="lsblk gave no device"):
+        fio.plan_device('{"blockdevices": []}', "", "/dev/sdb")
+    # No signature: wipefs may print nothing at all.
+    assert fio.plan_device(fixture("lsblk-blank.json"), "", "/dev/sdb")["mode"] == "raw"
+
+
+def test_device_argv_raw_writes_and_readonly_reads():
+    write = fio.build_argv(FIO, "randwrite", None, 64 * fio.MIB, 5, "libaio", device="/dev/loop1")
+    assert "--filename=/dev/loop1" in write and not any(a.startswith("--directory") for a in write)
+    assert "--readonly" not in write
+    read = fio.build_argv(FIO, "seqread", None, 64 * fio.MIB, 5, "libaio", device="/dev/loop1")
+    assert "--readonly" in read
+
+
+def test_bounded_runs_are_not_time_based_and_their_writes_are_counted():
+    argv = fio.build_argv(FIO, "seqwrite", "/d", 64 * fio.MIB, 5, "libaio", bounded=True)
+    assert "--time_based" not in argv and "--size=67108864" in argv
+    assert "--time_based" in fio.build_argv(FIO, "seqwrite", "/d", 64 * fio.MIB, 5, "libaio")
+    # The etcd gate's defaults on a live etcd node: 22 MiB + 64 MiB.
+    assert fio.bounded_write_bytes(["etcd", "seqwrite"], 64 * fio.MIB) == 86 * fio.MIB
+
+
+def _sysfs(root, name, dev, size_sectors=524288, ro="0", holders=(), partition=False, parent=None):
+    base = root / name if parent is None else root / parent / name
+    base.mkdir(parents=True)
+    (base / "dev").write_text(dev + "\n")
+    (base / "size").write_text("%d\n" % size_sectors)
+    (base / "ro").write_text(ro + "\n")
+    (base / "holders").mkdir()
+    for holder in holders:
+        (base / "holders" / holder).mkdir()
+    if partition:
+        (base / "partition").write_text("1\n")
+        # /sys/class/block lists partitions at the top level too.
+        (root / name).symlink_to(base)
+    return base
+
+
+def test_the_device_tree_is_read_from_sysfs_and_the_mount_table(tmp_path):
+    # The shape of an LVM thin brick (gluster_server's layout) on /dev/sdb:
+    # sdb -> tdata dm-1 -> pool dm-2 -> thin volume dm-3, mounted (a bind
+    # mount of a sub-directory, as podman shows one, must count too).
+    module = load_module()
+    sysfs = tmp_path / "class_block"
+    sysfs.mkdir()
+    _sysfs(sysfs, "sda", "8:0")
+    _sysfs(sysfs, "sdb", "8:16", holders=["dm-1"])
+    _sysfs(sysfs, "dm-1", "253:1", holders=["dm-2"])
+    _sysfs(sysfs, "dm-2", "253:2", holders=["dm-3"])
+    _sysfs(sysfs, "dm-3", "253:3")
+    mountinfo = tmp_path / "mountinfo"
+    mountinfo.write_text(
+        "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n"
+        "36 22 253:3 /brick /data/glusterfs/gv\\0400 rw,noatime shared:20 - xfs /dev/mapper/vg-brick_gv0 rw\n")
+    # The tree is found by the node's major:minor: /dev/null's stands for the disk's.
+    device = "/dev/null"
+    null = os.stat(device).st_rdev
+    (sysfs / "sdb" / "dev").write_text("%d:%d\n" % (os.major(null), os.minor(null)))
+    tree = module._sysfs_tree(device, str(sysfs), str(mountinfo))
+    top = tree["blockdevices"][0]
+    assert (top["path"], top["size"], top["ro"]) == ("/dev/sdb", 256 * fio.MIB, False)
+    assert top["children"][0]["children"][0]["children"][0]["mountpoints"] == ["/data/glusterfs/gv 0"]
+    plan = fio.plan_device(tree, '{"signatures": [{"type": "LVM2_member"}]}', "/dev/disk/by-path/x")
+    assert plan["mode"] == "mounted" and plan["mountpoint"] == "/data/glusterfs/gv 0"
+    # Nothing mounted any more: the disk holds data, read-only.
+    mountinfo.write_text("22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n")
+    plan = fio.plan_device(module._sysfs_tree(device, str(sysfs), str(mountinfo)),
+                           '{"signatures": [{"type": "LVM2_member"}]}', "/dev/disk/by-path/x")
+    assert plan["mode"] == "readonly" and "/dev/dm-3 (lvm)" in plan["reason"]

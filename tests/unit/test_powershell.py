@@ -31,20 +31,21 @@ REFERENCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures",
 # purpose (and exist in Microsoft's reference).
 EXPECTED_COMMANDS = {
     "absent.ps1": {
-        "Enable-PnpDevice", "Get-PnpDevice", "Get-PnpDeviceProperty", "Get-VM", "Get-VMAssignableDevice",
-        "Get-VMHardDiskDrive", "Join-Path", "Mount-VMHostAssignableDevice", "Remove-Item", "Remove-VM",
-        "Remove-VMAssignableDevice", "Set-StrictMode", "Stop-VM", "Test-Path", "Where-Object",
+        "Enable-PnpDevice", "Get-ChildItem", "Get-PnpDevice", "Get-PnpDeviceProperty", "Get-VM",
+        "Get-VMAssignableDevice", "Get-VMHardDiskDrive", "Join-Path", "Mount-VMHostAssignableDevice", "Remove-Item",
+        "Remove-VM", "Remove-VMAssignableDevice", "Set-StrictMode", "Sort-Object", "Stop-VM", "Test-Path",
+        "Where-Object",
     },
     "disks.ps1": {
-        "Add-VMHardDiskDrive", "Copy-Item", "ForEach-Object", "Get-VHD", "Get-VM", "Get-VMFirmware",
+        "Add-VMHardDiskDrive", "Copy-Item", "ForEach-Object", "Get-VHD", "Get-VM", "Get-VMDvdDrive", "Get-VMFirmware",
         "Get-VMHardDiskDrive", "New-Item", "New-VHD", "Out-Null", "Resize-VHD", "Set-StrictMode", "Set-VMFirmware",
         "Split-Path", "Test-Path", "Where-Object",
     },
     "gpu.ps1": {
         "Add-VMAssignableDevice", "Disable-PnpDevice", "Dismount-VMHostAssignableDevice", "Enable-PnpDevice",
-        "ForEach-Object", "Get-PnpDevice", "Get-PnpDeviceProperty", "Get-VM", "Get-VMAssignableDevice",
+        "ForEach-Object", "Get-Date", "Get-PnpDevice", "Get-PnpDeviceProperty", "Get-VM", "Get-VMAssignableDevice",
         "Get-VMHostAssignableDevice", "Get-VMMemory", "Mount-VMHostAssignableDevice", "Remove-VMAssignableDevice",
-        "Set-StrictMode", "Set-VM", "Start-VM", "Stop-VM", "Where-Object",
+        "Set-StrictMode", "Set-VM", "Start-Sleep", "Start-VM", "Stop-VM", "Where-Object",
     },
     "host_info.ps1": {
         "ForEach-Object", "Get-PnpDevice", "Get-PnpDeviceProperty", "Get-VM", "Get-VMAssignableDevice",
@@ -55,11 +56,12 @@ EXPECTED_COMMANDS = {
         "Set-VMDvdDrive", "Split-Path", "Start-VM", "Where-Object",
     },
     "vm.ps1": {
-        "Add-VMNetworkAdapter", "Connect-VMNetworkAdapter", "Enable-VMIntegrationService", "ForEach-Object",
+        "Add-VMNetworkAdapter", "Connect-VMNetworkAdapter", "Disable-VMIntegrationService",
+        "Enable-VMIntegrationService", "ForEach-Object", "Get-Date",
         "Get-VM", "Get-VMFirmware", "Get-VMHost", "Get-VMIntegrationService", "Get-VMMemory", "Get-VMNetworkAdapter",
         "Get-VMNetworkAdapterVlan", "Get-VMSwitch", "New-VM", "Set-StrictMode", "Set-VM", "Set-VMFirmware",
-        "Set-VMMemory", "Set-VMNetworkAdapter", "Set-VMNetworkAdapterVlan", "Set-VMProcessor", "Start-VM", "Stop-VM",
-        "Where-Object",
+        "Set-VMMemory", "Set-VMNetworkAdapter", "Set-VMNetworkAdapterVlan", "Set-VMProcessor", "Start-Sleep", "Start-VM",
+        "Stop-VM", "Where-Object",
     },
 }
 # Ways to turn text into code: none of them may appear in a script.
@@ -239,7 +241,7 @@ def test_a_vm_name_with_a_quote_stays_data(scripts):
     }
     loader = DataLoader()
     templar = Templar(loader=loader, variables={
-        "item": item, "hyperv_vm_notes": "notes", "hyperv_vm_allow_restart": False,
+        "item": item, "hyperv_vm_notes": "notes", "hyperv_vm_allow_restart": False, "hyperv_vm_start_timeout": 600,
         "ansible_search_path": [ROLE], "role_path": ROLE,
     })
     rendered = templar.template(task)
@@ -250,3 +252,95 @@ def test_a_vm_name_with_a_quote_stays_data(scripts):
     assert rendered["parameters"]["Root"] == "C:\\Hyper-V\\x'y"
     # Inside the script the name is only ever bound as a value.
     assert evil not in rendered["script"]
+
+
+def test_vm_keeps_hyperv_time_synchronization_off(scripts):
+    """chrony is the guest's one clock discipline (roles/node_base): vm.ps1
+    turns Hyper-V's Time Synchronization off by its component id (the display
+    name is localised) and leaves it out of the services it turns on."""
+    script = scripts["vm.ps1"]
+    commands = {command for command, _ in script.calls}
+    assert "Disable-VMIntegrationService" in commands
+    text = script.source.decode()
+    assert "2497F4DE-E9FA-4204-80E4-4B75C46419C0" in text
+    enable = re.search(r"\$disabled = @\(\$services \| Where-Object \{([^}]*)\}", text)
+    assert enable and "-not $_.Id.EndsWith($timeSyncId" in enable.group(1)
+
+
+# --- Removal and disk locations (issue 12) ---------------------------------------
+
+def _args_of(script, command):
+    """Every call of `command` in the script, as {parameter: argument text} (switches map to '')."""
+    found = []
+    for node in walk(script.tree.root_node):
+        if node.type != "command":
+            continue
+        names = [c for c in node.children if c.type == "command_name"]
+        if not names or names[0].text.decode() != command:
+            continue
+        elements = [c for c in walk(node) if c.type in ("command_parameter", "command_argument_sep")
+                    or (c.parent is not None and c.parent.type == "command_elements")]
+        args, last = {}, None
+        for element in elements:
+            if element.type == "command_parameter":
+                last = element.text.decode().lstrip("-").rstrip(":")
+                args[last] = ""
+            elif last is not None and element.type not in ("command_argument_sep",) and element.text.strip():
+                args[last] = element.text.decode()
+                last = None
+        found.append(args)
+    return found
+
+
+def test_absent_never_deletes_recursively(scripts):
+    """The old absent.ps1 ran Remove-Item -Recurse on the VM folder, data disks included."""
+    removes = _args_of(scripts["absent.ps1"], "Remove-Item")
+    assert removes, "absent.ps1 deletes files one by one"
+    assert not [r for r in removes if "Recurse" in r]
+    # Only the files it lists one by one (OS disk, seed ISOs) and then empty folders.
+    assert {r.get("LiteralPath") for r in removes} == {"$file.FullName", "$dir.FullName", "$folder"}
+    text = scripts["absent.ps1"].source.decode()
+    # The folder goes only when nothing was kept in it.
+    assert re.search(r"if \(\$kept\.Count -eq 0\) \{", text)
+    assert text.index("$kept.Count -eq 0") < text.index("Remove-Item -LiteralPath $folder")
+
+
+def test_absent_task_passes_the_os_disk(scripts):
+    task = [t for f, t in win_powershell_tasks() if f == "absent.yml"][0]["ansible.windows.win_powershell"]
+    assert task["parameters"]["OsDiskPath"] == "{{ item.os_disk.path }}"
+
+
+def test_disks_attach_at_the_planned_location(scripts):
+    """The guest path of a disk (vm_plan.guest_disk_path) names its LUN: the script must put it there."""
+    adds = _args_of(scripts["disks.ps1"], "Add-VMHardDiskDrive")
+    assert adds and all(a.get("ControllerLocation") == "$luns[$i]" and a.get("ControllerNumber") == "0"
+                        for a in adds)
+    task = [t for f, t in win_powershell_tasks() if f == "disks.yml"][0]["ansible.windows.win_powershell"]
+    assert task["parameters"]["DataDiskLuns"] == "{{ item.data_disks | map(attribute='lun') | list }}"
+    assert task["parameters"]["OsDiskLun"] == "{{ item.os_disk.lun }}"
+
+
+def test_seed_dvd_sits_where_the_plan_keeps_room_for_it(scripts):
+    from module_utils.vm_plan import SEED_DVD_LUN
+
+    adds = _args_of(scripts["seed.ps1"], "Add-VMDvdDrive")
+    assert adds and all(a.get("ControllerLocation") == "$DvdLocation" for a in adds)
+    assert re.search(r"\[int\]\$DvdLocation = %d\b" % SEED_DVD_LUN, scripts["seed.ps1"].source.decode())
+
+
+@pytest.mark.parametrize("name", ["vm.ps1", "gpu.ps1"])
+def test_a_restarted_vm_is_back_before_the_next_is_stopped(scripts, name):
+    text = scripts[name].source.decode()
+    start = text.rindex("Start-VM -VM $vm")
+    assert "(Get-VM -Name $Name).Heartbeat" in text[start:]
+    assert "StartTimeoutSeconds" in [p for p in scripts[name].params]
+
+
+@pytest.mark.parametrize("file_name", ["vm.yml", "gpu.yml", "absent.yml"])
+def test_control_plane_and_etcd_vms_go_one_batch_at_a_time(file_name):
+    tasks = [t for f, t in win_powershell_tasks() if f == file_name]
+    critical = [t for t in tasks if "selectattr('critical')" in t["loop"]]
+    others = [t for t in tasks if "rejectattr('critical')" in t["loop"]]
+    assert len(critical) == 1 and len(others) == 1 and len(tasks) == 2
+    assert critical[0]["throttle"] == "{{ hyperv_vm_control_plane_batch }}"
+    assert "throttle" not in others[0]

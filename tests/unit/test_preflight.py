@@ -1,10 +1,11 @@
 """Preflight verdicts from raw figures; outputs captured on the bed's nodes."""
 
+import json
 import os
 
 import pytest
 
-from module_utils import preflight
+from module_utils import egress, preflight
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "preflight")
 
@@ -34,36 +35,34 @@ def test_parse_proc_swaps_empty_and_active():
     assert preflight.parse_proc_swaps(text) == ["/swap.img"]
 
 
-def test_curl_probes_from_the_bed():
-    # Three probes captured on worker1: open, unresolvable, refused.
-    results = preflight.parse_curl_probes(fixture("curl-probes-bed.txt"))
-    assert results["http://deb.debian.org/debian/"]["code"] == 200
-    assert results["https://dl.k8s.io/release/stable.txt"] == {"code": 0, "error": "Could not resolve host: dl.k8s.io"}
-    assert results["http://10.77.0.1:9/nothing"]["code"] == 0
-    assert "rc=6" not in results
+def egress_raw(proxy, urls):
+    with open(os.path.join(os.path.dirname(__file__), "fixtures", "egress", "%s.json" % proxy)) as handle:
+        records = json.load(handle)[proxy]
+    expect = {url: (egress.APT_ARCHIVE if url.startswith("http:") else egress.REGISTRY) for url in urls}
+    return {"results": records, "expect": expect}
+
+
+ORIGIN, DENIED = "http://origin.pf.test:8080/ubuntu/", "http://denied.pf.test:8080/ubuntu/"
 
 
 @pytest.mark.parametrize("mode,status", [("enforce", "fail"), ("report", "warn")])
-def test_closed_endpoint_is_gated_by_mode(mode, status):
-    raw = {"stdout": fixture("curl-probes-bed.txt"),
-           "urls": ["http://deb.debian.org/debian/", "https://dl.k8s.io/release/stable.txt"]}
-    rows = preflight.check_egress("n1", raw, mode)
+def test_a_proxy_that_denies_a_probe_is_gated_by_mode(mode, status):
+    # tinyproxy's own 403 for a filtered host (captured): blocked, not open.
+    rows = preflight.check_egress("n1", egress_raw("tinyproxy", [ORIGIN, DENIED]), mode)
     assert [r["status"] for r in rows] == [status]
-    assert rows[0]["value"] == "1/2 endpoints answer"
-    assert "dl.k8s.io" in rows[0]["detail"] and "deb.debian.org" not in rows[0]["detail"]
+    assert rows[0]["value"] == "1/2 endpoints open"
+    assert rows[0]["detail"].startswith("blocked: %s (through the proxy, tinyproxy/1.11.1 answered 403 itself" % DENIED)
+    assert ORIGIN not in rows[0]["detail"]
 
 
-def test_egress_skip_and_all_open():
+def test_egress_skip_all_open_and_missing_results():
     assert preflight.check_egress("n1", {}, "skip") == []
-    raw = {"stdout": fixture("curl-probes-bed.txt"), "urls": ["http://deb.debian.org/debian/"]}
-    assert preflight.check_egress("n1", raw, "enforce")[0]["status"] == "pass"
-
-
-def test_curl_argv_bounds_every_probe():
-    argv = preflight.curl_probe_argv(["https://a.example/", "https://b.example/"], 7)
-    assert argv[argv.index("--max-time") + 1] == "7"
-    assert argv[-3:] == ["--output", "/dev/null", "https://b.example/"]
-    assert argv.count("--output") == 2
+    rows = preflight.check_egress("n1", egress_raw("squid", [ORIGIN]), "enforce")
+    assert [r["status"] for r in rows] == ["pass"] and rows[0]["value"] == "1/1 endpoints open"
+    raw = egress_raw("squid", [ORIGIN])
+    raw["results"] = []
+    rows = preflight.check_egress("n1", raw, "enforce")
+    assert rows[0]["status"] == "fail" and "not probed" in rows[0]["detail"]
 
 
 def test_os_and_kernel():
@@ -115,13 +114,63 @@ def test_dns_stale_record_fails_missing_record_warns():
 def test_storage_rows_from_a_throttled_verdict_and_from_an_error():
     verdict = {"figure": "etcd_fdatasync_p99_ms", "value": 104.333, "threshold": 10.0, "comparison": "<=",
                "passed": False, "reason": "etcd_fdatasync_p99_ms = 104.333 ms exceeds the maximum 10 ms"}
-    result = preflight.storage_result({"item": {"path": "/var/lib/etcd", "role": "etcd"}, "failed": True,
-                                       "verdicts": [verdict], "figures": {"etcd_fdatasync_p99_ms": 104.333}})
+    result = preflight.storage_result({"item": {"path": "/var/lib/etcd", "role": "etcd"}, "failed": False,
+                                       "measured": True, "verdicts": [verdict], "figures": {"etcd_fdatasync_p99_ms": 104.333}})
     assert result["error"] == ""
     rows = preflight.check_storage("cp1", [result])
     assert rows[0]["status"] == "fail" and rows[0]["value"] == 104.3
-    broken = preflight.storage_result({"item": {"path": "/var/lib/etcd"}, "failed": True, "msg": "fio not found"})
-    assert preflight.check_storage("cp1", [broken])[0]["detail"] == "fio not found"
+    # What the role registers (failed_when: false resets `failed`) when the
+    # module could not measure at all: the old check let it pass without a row.
+    broken = preflight.storage_result({"item": {"path": "/var/lib/etcd"}, "failed": False, "failed_when_result": False,
+                                       "measured": False, "verdicts": [], "msg": "fio is not installed on this host"})
+    rows = preflight.check_storage("cp1", [broken])
+    assert [(r["check"], r["status"], r["detail"]) for r in rows] == [
+        ("storage:/var/lib/etcd", "fail", "fio is not installed on this host")]
+
+
+def test_a_failed_profile_fails_the_gate_although_another_passed():
+    # storage_benchmark's result when seqwrite hit ENOSPC (fixtures/fio/seqwrite-enospc.json)
+    # and etcd passed: the old report kept the passing verdicts and dropped the error.
+    verdict = {"figure": "etcd_fdatasync_p99_ms", "value": 0.264, "threshold": 10.0, "comparison": "<=",
+               "passed": True, "reason": "ok"}
+    message = ("profile seqwrite: fio job seqwrite failed with error 28 (no space left on device); fio exited 1; "
+               "fio said: fio: pid=561, err=28/file:io_u.c:1876, func=io_u error, error=No space left on device")
+    result = preflight.storage_result({"item": {"path": "/var/lib/etcd", "role": "etcd", "profiles": ["etcd", "seqwrite"]},
+                                       "measured": True, "verdicts": [verdict], "errors": {"seqwrite": message},
+                                       "unmeasured": ["etcd_write_iops", "seqwrite_mib_s"]})
+    rows = preflight.check_storage("cp1", [result])
+    by_check = {r["check"]: r for r in rows}
+    assert by_check["storage:/var/lib/etcd:seqwrite"]["status"] == "fail"
+    assert by_check["storage:/var/lib/etcd:seqwrite"]["detail"] == message
+    assert by_check["storage:/var/lib/etcd:etcd_fdatasync_p99_ms"]["status"] == "pass"
+    # seqwrite's own figure is covered by its failing row; the rest is listed as unmeasured.
+    assert by_check["storage:/var/lib/etcd:unmeasured"]["value"] == "etcd_write_iops"
+    assert "seqwrite" in preflight.failure_message(rows)
+
+
+def test_a_disk_that_holds_data_is_measured_read_only_with_a_warning():
+    reason = "/dev/disk/by-path/pci-0000:00:10.0-scsi-0:0:1:0 holds data (signature ext4) and nothing on it is mounted"
+    result = preflight.storage_result({"item": {"path": "/data/glusterfs", "role": "worker",
+                                                "device": "/dev/disk/by-path/pci-0000:00:10.0-scsi-0:0:1:0"},
+                                       "measured": True, "verdicts": [],
+                                       "unmeasured": ["randwrite_iops", "seqwrite_mib_s"],
+                                       "unmeasured_reason": reason, "target": {"mode": "readonly", "reason": reason}})
+    rows = preflight.check_storage("gluster1", [result])
+    assert [(r["check"], r["status"]) for r in rows] == [
+        ("storage:/dev/disk/by-path/pci-0000:00:10.0-scsi-0:0:1:0:unmeasured", "warn")]
+    assert rows[0]["detail"] == reason
+    assert preflight.unmeasured_warnings(rows) == [
+        "gluster1: storage:/dev/disk/by-path/pci-0000:00:10.0-scsi-0:0:1:0:unmeasured not measured: " + reason]
+
+
+def test_a_live_etcd_gate_is_skipped_with_a_warning_naming_the_flag():
+    skipped = {"item": {"path": "/var/lib/etcd", "role": "etcd", "profiles": ["etcd", "seqwrite"]}, "skipped": True,
+               "skip_reason": "Conditional result was False"}
+    result = preflight.storage_result(skipped, ["4242"], lambda profiles: (22 + 64 * (len(profiles) - 1)) << 20)
+    rows = preflight.check_storage("cp1", [result])
+    assert [(r["check"], r["status"], r["value"]) for r in rows] == [("storage:/var/lib/etcd", "warn", "not measured")]
+    assert rows[0]["detail"].startswith("etcd is running on this node (pid 4242): not measured")
+    assert "-e preflight_measure_live_etcd=true measures it, writing at most 86 MiB once" in rows[0]["detail"]
 
 
 def test_failure_message_names_each_node_and_its_figures():
@@ -174,3 +223,43 @@ def test_nearest_existing_keeps_the_deepest_directory():
         assert preflight.nearest_existing(["/var/lib/etcd"], existing) == {"/var/lib/etcd": "/var/lib/etcd"}
     assert preflight.nearest_existing(["/var/lib/containerd", "/srv/x"], ["/", "/var", "/var/lib"]) == {
         "/var/lib/containerd": "/var/lib", "/srv/x": "/"}
+
+
+def test_the_roles_storage_gates_measure_every_floor_they_list():
+    # The old defaults measured etcd without seqwrite (its 10 MiB/s floor
+    # unchecked) and workers and storage nodes without their random or read floors.
+    import yaml
+    from filter import preflight as preflight_filters
+
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    with open(os.path.join(repo, "roles", "preflight", "defaults", "main.yml")) as handle:
+        gates = yaml.safe_load(handle)["preflight_storage"]
+    assert preflight_filters.preflight_storage_gaps(gates) == []
+    gates["etcd"]["profiles"] = ["etcd"]
+    assert preflight_filters.preflight_storage_gaps(gates) == [
+        "preflight_storage.etcd: role etcd sets seqwrite_mib_s, which need profile(s) seqwrite: add them to its "
+        "profiles, or set those thresholds to null in its thresholds"]
+    gates["etcd"]["thresholds"] = {"seqwrite_mib_s": None}
+    assert preflight_filters.preflight_storage_gaps(gates) == []
+
+
+def test_storage_result_filter_states_the_live_etcd_bound_from_the_size():
+    from filter import preflight as preflight_filters
+
+    skipped = {"item": {"path": "/var/lib/etcd", "role": "etcd", "profiles": ["etcd", "seqwrite"]}, "skipped": True}
+    entry = preflight_filters.preflight_storage_result(skipped, ["17"], "128m")
+    assert "writing at most 150 MiB once" in entry["skipped"]
+    measured = {"item": {"path": "/var/lib/etcd", "role": "etcd", "profiles": ["etcd", "seqwrite"]}, "verdicts": [],
+                "measured": True}
+    assert preflight_filters.preflight_storage_result(measured, [], "64m")["skipped"] == ""
+
+
+def test_check_mode_storage_is_listed_as_not_measured_not_passed():
+    # storage_benchmark in check mode (test_fio.py: nothing runs).
+    result = preflight.storage_result({"item": {"path": "/var/lib/etcd", "role": "etcd"}, "failed": False,
+                                       "measured": False, "verdicts": [], "msg": "check mode: fio not run",
+                                       "unmeasured": ["etcd_fdatasync_p99_ms", "etcd_write_iops", "seqwrite_mib_s"],
+                                       "unmeasured_reason": "check mode: fio not run"})
+    rows = preflight.check_storage("cp1", [result])
+    assert [(r["check"], r["status"], r["detail"]) for r in rows] == [
+        ("storage:/var/lib/etcd:unmeasured", "warn", "check mode: fio not run")]

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-ROLES = ["gluster_server", "gluster_client", "gluster_k8s", "kubernetes_cluster"]
+ROLES = ["gluster_server", "gluster_client", "gluster_k8s", "kubernetes_cluster", "health_gate", "node_network", "preflight"]
 
 
 def load(role, path):

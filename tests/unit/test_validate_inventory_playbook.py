@@ -16,8 +16,23 @@ PLAYBOOK = os.path.join(REPO, "playbooks", "validate_inventory.yml")
 BROKEN = os.path.join(REPO, "tests", "fixtures", "inventories", "broken")
 GOOD = ["sample", "lab", "production", "testbed"]
 BROKEN_SAMPLE = ["node-ip-duplicate", "etcd-even", "ca-bundle-expired", "hostname-listed-twice",
-                 "node-ip-undefined-template"]
+                 "node-ip-undefined-template", "release-kubernetes-not-in-kubespray", "release-container-runtime-docker"]
 SECOND_PLAY = "Touch every host after the validation"
+SITE = os.path.join(REPO, "playbooks", "site.yml")
+
+# The release bundle of a copy of the production inventory, changed so that
+# only the compatibility matrix can refuse it: the real site.yml must stop in
+# the validation play with the rule's message, before provisioning.
+BUNDLE_EDITS = {
+    "kubernetes-1.32.9": (
+        [("kubernetes: 1.35.4", "kubernetes: 1.32.9")],
+        "all: cluster_release.kubernetes = '1.32.9': Kubespray installs only the Kubernetes versions it has checksums "
+        "for: expected one of 1.33.0-1.33.11, 1.34.0-1.34.7, 1.35.0-1.35.4 (Kubespray v2.31.0)"),
+    "driver-branch-470": (
+        [("os: [ubuntu-24.04]", "os: [ubuntu-24.04]\n  gpu_operator: v26.7.0\n  nvidia_driver: 470.256.02")],
+        "all: cluster_release.nvidia_driver = '470.256.02': the GPU Operator supports only the listed driver "
+        "branches: expected a driver from branch 535, 580, 595, 610 (GPU Operator v26.7.0)"),
+}
 
 # Four defects in four places of a copy of the production inventory.
 MULTI_EDITS = [
@@ -35,14 +50,18 @@ MULTI_MESSAGES = [
 
 
 def _expectation(name):
+    """Every `# expect:` line of the fixture: substrings of its one message."""
     with open(os.path.join(BROKEN, name + ".yml"), encoding="utf-8") as handle:
-        return re.search(r"^# expect: (.+)$", handle.read(), re.M).group(1)
+        return re.findall(r"^# expect: (.+)$", handle.read(), re.M)
 
 
-def _run(inventory, *extra, playbook=PLAYBOOK):
+def _run(inventory, *extra, playbook=PLAYBOOK, isolated=False):
     env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", PY_COLORS="0",
                ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"))
-    proc = subprocess.run([ANSIBLE_PLAYBOOK, "-i", inventory, playbook, *extra], cwd=REPO, env=env,
+    # isolated: a network namespace without routes (unshare -rn), for playbooks that would
+    # reach the inventory's example addresses should validation let them through.
+    prefix = ["unshare", "-rn"] if isolated else []
+    proc = subprocess.run([*prefix, ANSIBLE_PLAYBOOK, "-i", inventory, playbook, *extra], cwd=REPO, env=env,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120, check=False)
     return proc.returncode, proc.stdout
 
@@ -71,6 +90,16 @@ def fixture_runs(tmp_path_factory):
         "      ansible.builtin.ping:\n" % (PLAYBOOK, SECOND_PLAY), encoding="utf-8")
     jobs = {("good", name): (os.path.join(REPO, "inventories", name),) for name in GOOD}
     jobs.update({("broken", name): (os.path.join(BROKEN, name + ".yml"),) for name in BROKEN_SAMPLE})
+    for name, (edits, _message) in BUNDLE_EDITS.items():
+        copy = work / ("production-" + name)
+        shutil.copytree(os.path.join(REPO, "inventories", "production"), copy)
+        path = copy / "group_vars" / "all" / "cluster.yml"
+        text = path.read_text(encoding="utf-8")
+        for old, new in edits:
+            assert text.count(old) == 1, (name, old)
+            text = text.replace(old, new)
+        path.write_text(text, encoding="utf-8")
+        jobs[("bundle", name)] = (str(copy),)
     jobs[("multi", "site")] = (str(multi), "--", str(site))
     jobs[("multi", "site-limit-tags")] = (str(multi), "--limit", "wk01", "--tags", "kubernetes", "--", str(site))
     with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
@@ -79,6 +108,8 @@ def fixture_runs(tmp_path_factory):
             if "--" in args:
                 cut = args.index("--")
                 futures[key] = pool.submit(_run, args[0], *args[1:cut], playbook=args[cut + 1])
+            elif key[0] == "bundle":
+                futures[key] = pool.submit(_run, *args, playbook=SITE, isolated=True)
             else:
                 futures[key] = pool.submit(_run, *args)
         return {key: future.result() for key, future in futures.items()}
@@ -103,7 +134,9 @@ def test_broken_inventory_stops_with_its_message(runs, name):
     assert rc == 2, output
     defects = _defect_list(output)
     assert len(defects) == 1, output
-    assert defects[0][0] == "1" and _expectation(name) in defects[0][1].replace('\\"', '"')
+    assert defects[0][0] == "1"
+    for part in _expectation(name):
+        assert part in defects[0][1].replace('\\"', '"'), (part, output)
     assert "No host was touched" in output
     assert "Traceback" not in output
 
@@ -128,3 +161,19 @@ def test_site_stops_in_the_validation_play(runs, key):
     assert "PLAY [Inventory | validate the cluster description]" in output
     assert "PLAY [%s]" % SECOND_PLAY not in output
     assert "Reach the host" not in output
+
+
+@pytest.mark.parametrize("name", sorted(BUNDLE_EDITS))
+def test_site_refuses_an_incompatible_bundle_before_any_host(runs, name):
+    """Issue 13's acceptance: the real playbooks/site.yml on a copy of production whose bundle
+    breaks a compatibility rule stops in the validation play, naming the rule, before the
+    provisioning play (the Hyper-V hosts) starts."""
+    rc, output = runs[("bundle", name)]
+    assert rc == 2, output
+    defects = _defect_list(output)
+    assert len(defects) == 1, output
+    assert BUNDLE_EDITS[name][1] in defects[0][1].replace('\\"', '"'), output
+    assert "No host was touched" in output
+    plays = re.findall(r"^PLAY \[(.*)\]", output, re.M)
+    assert plays == ["Inventory | validate the cluster description"], plays
+    assert "Traceback" not in output

@@ -20,6 +20,7 @@ from module_utils import version_matrix as vm
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MATRIX_PATH = os.path.join(REPO, "compatibility", "matrix.yml")
 UPSTREAM = os.path.join(REPO, "..", "shared", "upstream", "kubespray-v2.31.0", "versions.tsv")
+GPU_OPERATOR_VALUES = os.path.join(REPO, "..", "shared", "upstream", "gpu-operator-v26.7.0", "values.yaml")
 
 with open(MATRIX_PATH) as _handle:
     MATRIX = yaml.safe_load(_handle)
@@ -92,6 +93,19 @@ BAD = {
                                    ["gpu_operator_driver_branch"]),
     "GPU node on Debian": (FULL, host(gpu=True, os="debian-12"), ["gpu_operator_os"]),
     "version that is not a version": (dict(BASE, containerd="latest"), None, ["version_format"]),
+    "Docker Engine as the runtime of Kubernetes 1.35": (dict(BASE, container_runtime="docker"), None,
+                                                         ["dockershim_removed"]),
+    "docker-ce as the runtime of Kubernetes 1.35": (dict(BASE, container_runtime="Docker-CE"), None,
+                                                     ["dockershim_removed"]),
+    "a node running Docker Engine for Kubernetes 1.35": (BASE, host(container_runtime="docker://24.0.7"),
+                                                          ["dockershim_removed"]),
+    "GlusterFS 10.3 pinned on Ubuntu 24.04": (dict(BASE, glusterfs="10.3"), None, ["glusterfs_os"]),
+    "GlusterFS 11.1 pinned on Debian 12 (only in bookworm-backports)": (dict(BASE, os=["debian-12"], glusterfs="11.1"),
+                                                                        None, ["glusterfs_os"]),
+    "GlusterFS 10 pinned on Ubuntu 22.04 and 24.04": (dict(BASE, os=["ubuntu-22.04", "ubuntu-24.04"], glusterfs="10"),
+                                                      None, ["glusterfs_os"]),
+    "GlusterFS pin longer than what the OS ships": (dict(BASE, glusterfs="11.1.2"), None, ["glusterfs_os"]),
+    "GlusterFS pin that is not a version": (dict(BASE, glusterfs="latest"), None, ["version_format"]),
     "bundle without Kubernetes": ({"kubespray": "v2.31.0"}, None, ["bundle_required"]),
 }
 
@@ -114,7 +128,27 @@ def test_each_conflict_explains_itself():
         "source": "https://github.com/containerd/containerd/blob/main/RELEASES.md#kubernetes-support",
         "message": "containerd = 1.7.27 breaks containerd_kubernetes (containerd must be a version recommended "
                    "for the Kubernetes minor): expected 2.1.3+, 2.0.6+, 1.7.28+, 1.6.39+ for Kubernetes 1.34",
+        "fix": "pin a containerd that meets one of 2.1.3+, 2.0.6+, 1.7.28+, 1.6.39+ (each a minimum within its own release series)",
     }
+
+
+def test_every_bundle_conflict_says_what_to_change():
+    """The inventory validation prints `fix`: each bundle rule has its own, never the generic fallback."""
+    bundle_cases = [case for case, (_w, found, _r) in BAD.items() if found is None]
+    assert len(bundle_cases) >= 20
+    for case in bundle_cases:
+        wanted = {k: v for k, v in BAD[case][0].items() if v is not None}
+        for conflict in vm.evaluate(MATRIX, wanted):
+            assert conflict["fix"] and not conflict["fix"].startswith("make "), (case, conflict)
+
+
+@pytest.mark.parametrize("k8s, broken", [((1, 23, 17), False), ((1, 24, 0), True), ((1, 35, 4), True)])
+def test_dockershim_boundary(k8s, broken):
+    ev = vm._Evaluator(MATRIX)
+    vm._check_container_runtime(ev, "container_runtime", "docker", k8s)
+    vm._check_container_runtime(ev, "container_runtime", "containerd", k8s)
+    vm._check_container_runtime(ev, "container_runtime", "cri-o", k8s)
+    assert [c["rule"] for c in ev.conflicts] == (["dockershim_removed"] if broken else [])
 
 
 def test_every_conflict_is_listed_not_only_the_first():
@@ -138,6 +172,11 @@ def test_every_conflict_is_listed_not_only_the_first():
      None),
     # Kubespray's 1.33 pairing: etcd 3.5 and its default containerd 2.2.3.
     (dict(BASE, kubernetes="1.33.0", etcd="3.5.29", os=["ubuntu-22.04"]), None),
+    # GlusterFS pinned to what each OS ships (a prefix pin like apt's glob), containerd named as the runtime.
+    (dict(BASE, glusterfs="11.1", container_runtime="containerd"), None),
+    (dict(BASE, os=["debian-12"], glusterfs="10.3"), None),
+    (dict(BASE, os=["ubuntu-22.04"], glusterfs="10"), None),
+    (BASE, host(container_runtime="containerd://2.2.3")),
     # An upgrade 1.34 -> 1.35 with HA apiservers mid-way and kubelets up to 3 minors behind.
     (FULL, {"ansible_core": "2.18.19", "apiserver": ["v1.34.7", "v1.35.4"],
             "hosts": {"cp1": {"kubelet": "v1.34.7", "containerd": "2.2.3", "kernel": "6.8.0-79-generic",
@@ -192,7 +231,7 @@ def test_every_matrix_entry_cites_its_source():
         assert source.get("how") or not source["verified"], path
     # Every rule-bearing section of the matrix is covered by some source.
     for section in ("kubespray", "containerd", "gpu_operator", "kubeflow", "kubernetes_skew", "kubernetes_upgrade",
-                    "kernel"):
+                    "kernel", "container_runtimes", "glusterfs"):
         assert any(path.startswith("/" + section) for path, _ in blocks), section
 
 
@@ -215,11 +254,45 @@ def test_kubespray_entry_matches_kubesprays_own_data():
     # Kubespray's defaults are compatible with each other.
     assert vm.evaluate(MATRIX, {"kubespray": "v2.31.0", "kubernetes": defaults["kube_version"],
                                 "containerd": defaults["containerd_version"], "etcd": defaults["etcd_version"]}) == []
+    assert entry["kubernetes"]["minimum"] == defaults["kube_version_min_required"]
+    assert entry["containerd"]["maximum"] == defaults["containerd_version"]
+    # Kubespray's default etcd is the series the matrix pairs with its default Kubernetes minor.
+    series = entry["etcd"]["series_by_kubernetes_minor"][vm.minor_str(vm.parse_version(defaults["kube_version"])[:2])]
+    assert vm.parse_version(defaults["etcd_version"])[:2] == vm.parse_version(series)[:2]
+
+
+def test_matrix_accepts_exactly_the_kubernetes_versions_kubespray_has_checksums_for():
+    """Every patch of 1.31-1.37 against versions.tsv: the ones listed pass, every other is refused."""
+    with open(UPSTREAM) as handle:
+        supported = {r["version"] for r in csv.DictReader(handle, delimiter="\t") if r["item"] == "kube_version_supported"}
+    assert len(supported) == 25
+    checked = 0
+    for minor in range(31, 38):
+        for patch in range(0, 16):
+            version = "1.%d.%d" % (minor, patch)
+            etcd = "3.6.10" if minor >= 35 else "3.5.26"
+            wanted = {"kubespray": "v2.31.0", "kubernetes": version, "etcd": etcd}
+            refused = "kubespray_kubernetes_version" in {c["rule"] for c in vm.evaluate(MATRIX, wanted)}
+            assert refused == (version not in supported), version
+            checked += 1
+    assert checked == 7 * 16
+
+
+def test_gpu_operator_entry_matches_the_chart():
+    """The chart's default driver (../shared/upstream/gpu-operator-v26.7.0/values.yaml) is the matrix's
+    default and of a supported branch."""
+    with open(GPU_OPERATOR_VALUES) as handle:
+        values = yaml.safe_load(handle)
+    block = MATRIX["gpu_operator"]["26.7"]["driver_branches"]
+    assert values["driver"]["version"] == block["default"]
+    assert vm.parse_version(block["default"])[0] in block["supported"]
+    assert vm.evaluate(MATRIX, dict(FULL, nvidia_driver=values["driver"]["version"])) == []
 
 
 def _ansible(args):
-    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible"), "localhost", "-m",
-                           "version_check", "-a", json.dumps(args)], cwd=REPO, capture_output=True, text=True,
+    # An explicit inventory: ansible.cfg fails a run whose inventory cannot be parsed.
+    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible"), "localhost", "-i", "localhost,",
+                           "-c", "local", "-m", "version_check", "-a", json.dumps(args)], cwd=REPO, capture_output=True, text=True,
                           timeout=120, env=dict(os.environ, ANSIBLE_ACTION_PLUGINS=os.path.join(REPO, "plugins", "action"),
                                                 ANSIBLE_LIBRARY=os.path.join(REPO, "plugins", "modules"),
                                                 ANSIBLE_MODULE_UTILS=os.path.join(REPO, "plugins", "module_utils"),

@@ -87,8 +87,12 @@ def test_a_plain_vm():
                                                        {"name": "etcd", "size_gb": 20}])})[0]
     assert vm["name"] == "cp01" and vm["hypervisor"] == "hv01" and vm["generation"] == 2
     assert vm["path"] == "C:\\Hyper-V\\mlp\\cp01"
-    assert vm["os_disk"] == {"name": "os", "size_gb": 100, "path": "C:\\Hyper-V\\mlp\\cp01\\cp01-os.vhdx", "mode": "copy"}
-    assert vm["data_disks"] == [{"name": "etcd", "size_gb": 20, "path": "C:\\Hyper-V\\mlp\\cp01\\cp01-etcd.vhdx"}]
+    by_path = "/dev/disk/by-path/acpi-VMBUS:00-vmbus-f8b3781a1e824818a1c363d806ec15bb-lun-%d"
+    assert vm["os_disk"] == {"name": "os", "size_gb": 100, "path": "C:\\Hyper-V\\mlp\\cp01\\cp01-os.vhdx", "mode": "copy",
+                             "controller": 0, "lun": 0, "guest_path": by_path % 0}
+    assert vm["data_disks"] == [{"name": "etcd", "size_gb": 20, "path": "C:\\Hyper-V\\mlp\\cp01\\cp01-etcd.vhdx",
+                                 "controller": 0, "lun": 1, "guest_path": by_path % 1}]
+    assert vm["critical"] is False
     assert (vm["ip"], vm["prefix"], vm["fqdn"]) == ("10.20.0.11", 24, "cp01.dc1.example.com")
     assert vm["mac"] == "00:15:5d:fe:00:0b" and vm["mac_source"].startswith("derived from node_ip")
     assert vm["dynamic_memory"] is False and vm["automatic_stop_action"] == "ShutDown"
@@ -250,3 +254,231 @@ def test_production_example_without_node_mac_derives_macs(load_inventory):
     vms = _filters().vm_plan(inventory.hostvars, inventory.groups, DEFAULTS)
     assert {vm["mac"] for vm in vms} == {derive_mac(vm["ip"]) for vm in vms}
     assert all(vm["mac_source"].startswith("derived") for vm in vms)
+
+
+# --- Disks: controller, LUN and the guest's stable path ------------------------
+
+from module_utils.vm_plan import (  # noqa: E402
+    SEED_DVD_LUN,
+    confirmation_errors,
+    disk_guest_path,
+    folder_cleanup,
+    guest_disk_path,
+    removal_refusals,
+    state_source_errors,
+)
+
+BY_PATH = "/dev/disk/by-path/acpi-VMBUS:00-vmbus-f8b3781a1e824818a1c363d806ec15bb-lun-%d"
+
+
+def test_disks_get_fixed_luns_in_node_disks_order():
+    disks = [{"name": "os", "size_gb": 60}, {"name": "etcd", "size_gb": 20}, {"name": "brick1", "size_gb": 500}]
+    vm = plan({"a": node("10.20.0.11", node_disks=disks)})[0]
+    assert [(d["controller"], d["lun"]) for d in [vm["os_disk"]] + vm["data_disks"]] == [(0, 0), (0, 1), (0, 2)]
+    assert [d["guest_path"] for d in vm["data_disks"]] == [BY_PATH % 1, BY_PATH % 2]
+    assert disk_guest_path(disks, "brick1", "a") == BY_PATH % 2
+    # Never a kernel name: hot-added disks are named in discovery order.
+    assert not disk_guest_path(disks, "brick1").startswith("/dev/sd")
+
+
+def test_guest_path_is_hypervs_controller_id_without_dashes_and_the_lun():
+    assert guest_disk_path(0, 1) == BY_PATH % 1
+    assert guest_disk_path(1, 0).endswith("vmbus-f8b3781b1e824818a1c363d806ec15bb-lun-0")
+    with pytest.raises(ValueError):
+        guest_disk_path(0, SEED_DVD_LUN + 1)
+
+
+def test_disk_guest_path_names_the_host_and_the_fix():
+    disks = [{"name": "os", "size_gb": 60}]
+    with pytest.raises(ValueError, match="host gl01: node_disks has no disk named 'brick1' \\(it has os\\)"):
+        disk_guest_path(disks, "brick1", "gl01")
+    with pytest.raises(ValueError, match="is the OS disk"):
+        disk_guest_path(disks, "os", "gl01")
+
+
+def test_too_many_data_disks_for_the_controller():
+    disks = [{"name": "os", "size_gb": 60}] + [{"name": "d%d" % i, "size_gb": 1} for i in range(SEED_DVD_LUN)]
+    assert any("at most 62" in e for e in errors_of({"a": node("10.20.0.11", node_disks=disks)}))
+
+
+def test_production_storage_nodes_get_their_brick_disk_from_the_plan(load_inventory):
+    """The production example's VM plan, fed to the storage role's variable, per host."""
+    inventory = load_inventory(PRODUCTION)
+    vms = {vm["name"]: vm for vm in _filters().vm_plan(inventory.hostvars, inventory.groups, DEFAULTS)}
+    storage = inventory.groups["gluster_nodes"]
+    assert storage == ["gl01", "gl02", "gl03"]
+    for name in storage:
+        brick = [d for d in vms[name]["data_disks"] if d["name"] == "brick1"]
+        assert len(brick) == 1 and brick[0]["size_gb"] == 4096
+        device = inventory.hostvars[name]["gluster_server_brick_device"]
+        assert device == brick[0]["guest_path"] == BY_PATH % brick[0]["lun"]
+        # The rule roles/gluster_server/tasks/preflight.yml applies.
+        assert device.startswith("/dev/disk/by-path/")
+    # Only storage nodes get one.
+    assert "gluster_server_brick_device" not in inventory.hostvars["cp01"]
+
+
+# --- hyperv_vm_state: absent only from the VM's own entry ----------------------
+
+def test_state_absent_from_the_vms_own_entry_is_accepted():
+    assert state_source_errors("wk02", "absent", {"host": "absent", "groups": {}, "hypervisor": {}}) == []
+
+
+def test_state_absent_from_a_group_a_hyperv_host_or_extra_vars_is_refused():
+    errors = state_source_errors("wk02", "absent", {"host": None, "groups": {"kube_node": "absent"}})
+    assert errors == ["host wk02: hyperv_vm_state: absent is set for group kube_node (group_vars/kube_node or the "
+                      "group's vars in hosts.yml), which would remove every VM under it; removal applies per VM "
+                      "only: delete it there and set it in host_vars/wk02.yml or under wk02 in hosts.yml"]
+    errors = state_source_errors("wk02", "absent", {"host": None, "groups": {}})
+    assert len(errors) == 1 and "not in wk02's own inventory entry" in errors[0] and "extra vars (-e)" in errors[0]
+    # A group value is refused even where the VM says present: it is one typo from removing the group.
+    assert state_source_errors("wk01", "present", {"host": "present", "groups": {"all": "absent"}})
+    assert state_source_errors("wk01", "present", {"hypervisor": {"hv01": "absent"}})
+
+
+def test_hyperv_host_value_no_longer_removes_its_vms():
+    hypervisors = {"hv01": {"address": "10.20.1.11", "hyperv_vm_state": "absent"}}
+    errors = errors_of({"a": node("10.20.0.11")}, hypervisors=hypervisors)
+    assert any("hyperv_vm_state: absent is set for Hyper-V host hv01" in e for e in errors)
+
+
+def _inventory_dir(tmp_path, host_vars=None, group_vars=None, inline=""):
+    (tmp_path / "hosts.yml").write_text(
+        "all:\n  children:\n    hyperv_hosts:\n      hosts:\n        hv01: {ansible_host: 10.20.1.11}\n"
+        "    kube_node:\n      hosts:\n"
+        "        wk01: {node_ip: 10.20.0.21, node_hypervisor: hv01, node_vcpus: 4, node_memory_mb: 8192,"
+        " node_disks: [{name: os, size_gb: 60}]%s}\n"
+        "        wk02: {node_ip: 10.20.0.22, node_hypervisor: hv01, node_vcpus: 4, node_memory_mb: 8192,"
+        " node_disks: [{name: os, size_gb: 60}]}\n" % inline)
+    for kind, entries in (("host_vars", host_vars or {}), ("group_vars", group_vars or {})):
+        if entries:
+            (tmp_path / kind).mkdir()
+        for name, text in entries.items():
+            (tmp_path / kind / ("%s.yml" % name)).write_text(text)
+    (tmp_path / "group_vars").mkdir(exist_ok=True)
+    (tmp_path / "group_vars" / "all.yml").write_text(
+        "cluster_subnet: 10.20.0.0/24\ncluster_gateway: 10.20.0.1\ncluster_domain: dc1.example.com\n"
+        + (group_vars or {}).get("all", ""))
+    return str(tmp_path)
+
+
+@pytest.mark.parametrize("where, expected", [
+    ({"host_vars": {"wk02": "hyperv_vm_state: absent\n"}}, None),
+    ({"inline": ", hyperv_vm_state: absent"}, None),
+    ({"group_vars": {"kube_node": "hyperv_vm_state: absent\n"}}, "set for group kube_node"),
+    ({"group_vars": {"all": "hyperv_vm_state: absent\n"}}, "set for group all"),
+    ({"group_vars": {"hyperv_hosts": "hyperv_vm_state: absent\n"}}, "set for group hyperv_hosts"),
+    ({"host_vars": {"hv01": "hyperv_vm_state: absent\n"}}, "set for Hyper-V host hv01"),
+])
+def test_the_plan_traces_absent_to_where_the_inventory_writes_it(load_inventory, tmp_path, where, expected):
+    path = _inventory_dir(tmp_path, **where)
+    inventory = load_inventory(path)
+    if expected is None:
+        vms = _filters().vm_plan(inventory.hostvars, inventory.groups, DEFAULTS, inventory.sources)
+        states = {vm["name"]: vm["state"] for vm in vms}
+        assert states == ({"wk01": "absent", "wk02": "present"} if "inline" in where
+                          else {"wk01": "present", "wk02": "absent"})
+        return
+    from ansible.errors import AnsibleFilterError
+    with pytest.raises(AnsibleFilterError, match=expected):
+        _filters().vm_plan(inventory.hostvars, inventory.groups, DEFAULTS, inventory.sources)
+
+
+def test_extra_vars_absent_is_refused(load_inventory, tmp_path):
+    """-e hyperv_vm_state=absent reaches every host's merged vars, but no entry of the inventory."""
+    from ansible.errors import AnsibleFilterError
+    inventory = load_inventory(_inventory_dir(tmp_path))
+    inventory.variable_manager._extra_vars = {"hyperv_vm_state": "absent"}
+    with pytest.raises(AnsibleFilterError, match="comes from extra vars"):
+        _filters().vm_plan(inventory.hostvars, inventory.groups, DEFAULTS, inventory.sources)
+
+
+def test_control_plane_and_etcd_vms_are_critical(load_inventory):
+    inventory = load_inventory(PRODUCTION)
+    vms = _filters().vm_plan(inventory.hostvars, inventory.groups, DEFAULTS)
+    assert sorted(vm["name"] for vm in vms if vm["critical"]) == ["cp01", "cp02", "cp03"]
+
+
+# --- Confirmation ----------------------------------------------------------------
+
+def _absent(*names):
+    return [{"name": n, "state": "absent"} for n in names] + [{"name": "keep", "state": "present"}]
+
+
+def test_removal_needs_the_exact_list_of_vms():
+    assert confirmation_errors(_absent("wk02"), ["wk02"]) == []
+    assert confirmation_errors(_absent(), []) == []
+    missing = confirmation_errors(_absent("wk02"), [])
+    assert missing and 'hyperv_vm_confirm_remove": ["wk02"]' in missing[0]
+    assert "planned absent but not confirmed: gl01" in confirmation_errors(_absent("wk02", "gl01"), ["wk02"])[0]
+    assert "confirmed but not planned absent: keep" in confirmation_errors(_absent("wk02"), ["wk02", "keep"])[0]
+    assert "give a list of VM names" in confirmation_errors(_absent("wk02"), "wk02")[0]
+    assert confirmation_errors(_absent(), ["wk02"])
+
+
+# --- Removal rules against observed state ----------------------------------------
+
+GROUPS = {"kube_control_plane": ["cp01", "cp02", "cp03"], "etcd": ["cp01", "cp02", "cp03"],
+          "gluster_nodes": ["gl01", "gl02", "gl03"]}
+ADDRESSES = {"gl01": "10.40.8.41", "gl02": "10.40.8.42", "gl03": "10.40.8.43"}
+
+
+def _pool(bricks_on=("10.40.8.41", "10.40.8.42", "10.40.8.43"), connected=(True, True), pending=0):
+    peers = [{"hostname": "localhost", "hostnames": ["localhost"], "connected": True, "local": True},
+             {"hostname": "10.40.8.41", "hostnames": ["10.40.8.41"], "connected": connected[0], "local": False},
+             {"hostname": "10.40.8.43", "hostnames": ["10.40.8.43"], "connected": connected[1], "local": False}]
+    return {"observer": "gl02", "error": "", "peers": peers,
+            "volumes": {"gv0": {"bricks": ["%s:/data/glusterfs/gv0/brick" % a for a in bricks_on],
+                                "heal_pending": pending, "client_quorum_met": True, "offline_bricks": []}}}
+
+
+def test_a_worker_may_go():
+    assert removal_refusals(["wk02"], GROUPS, ADDRESSES) == []
+
+
+def test_one_of_three_etcd_members_may_go_two_may_not():
+    assert removal_refusals(["cp03"], GROUPS, ADDRESSES) == []
+    refused = removal_refusals(["cp02", "cp03"], GROUPS, ADDRESSES)
+    assert any(r.startswith("rule etcd-quorum: etcd has 3 members (quorum 2); removing cp02, cp03 leaves 1")
+               for r in refused)
+    # One member already down: removing another breaks quorum.
+    assert removal_refusals(["cp03"], GROUPS, ADDRESSES, etcd_unhealthy=["cp01"])
+
+
+def test_the_last_control_plane_node_stays():
+    groups = dict(GROUPS, kube_control_plane=["cp01"], etcd=["cp01"])
+    refused = removal_refusals(["cp01"], groups, ADDRESSES)
+    assert any(r.startswith("rule last-control-plane") for r in refused)
+    assert any(r.startswith("rule etcd-quorum") for r in refused)
+
+
+def test_a_storage_node_holding_a_brick_is_refused_with_its_heal_state():
+    refused = removal_refusals(["gl01"], GROUPS, ADDRESSES, _pool(pending=7))
+    assert refused == [
+        "rule gluster-data: gl01 holds brick 10.40.8.41:/data/glusterfs/gv0/brick of volume gv0 (seen from gl02: "
+        "7 entries pending heal, client quorum met): its data would go with the VM. Move the brick first (gluster "
+        "volume replace-brick or remove-brick), wait for the heal, then remove the VM"]
+
+
+def test_a_storage_node_is_not_removed_blind():
+    assert removal_refusals(["gl01"], GROUPS, ADDRESSES, None)[0].startswith("rule gluster-data: gl01 is a storage")
+    failed = dict(_pool(), error="`gluster pool list` failed")
+    assert "`gluster pool list` failed" in removal_refusals(["gl01"], GROUPS, ADDRESSES, failed)[0]
+
+
+def test_a_drained_storage_peer_may_go_unless_server_quorum_would_be_lost():
+    drained = _pool(bricks_on=("10.40.8.42", "10.40.8.43"))
+    assert removal_refusals(["gl01"], GROUPS, ADDRESSES, drained) == []
+    one_down = _pool(bricks_on=("10.40.8.42", "10.40.8.43"), connected=(True, False))
+    assert removal_refusals(["gl01"], GROUPS, ADDRESSES, one_down)[0].startswith("rule gluster-quorum")
+
+
+# --- absent.ps1's folder rule ------------------------------------------------------
+
+def test_folder_keeps_every_disk_but_the_os_disk_and_is_never_removed_with_them():
+    folder = "D:\\Hyper-V\\mlp\\gl01"
+    files = [folder + "\\gl01-os.vhdx", folder + "\\cidata-0123456789ab.iso", folder + "\\gl01-brick1.vhdx"]
+    delete, keep, remove_folder = folder_cleanup(files, folder + "\\GL01-OS.vhdx")
+    assert delete == files[:2] and keep == [files[2]] and remove_folder is False
+    delete, keep, remove_folder = folder_cleanup(files[:2], folder + "\\gl01-os.vhdx")
+    assert keep == [] and remove_folder is True

@@ -1,8 +1,9 @@
 """hyperv_guest: the skip on a non-Hyper-V node, the install path when forced.
 
 The daemons need the VMBus devices (/dev/vmbus/hv_*) that only a Hyper-V VM
-has: here they are installed and checked as programs and units, and must
-not have been started or enabled.
+has: here they are installed and checked as programs and units, not enabled
+without a device, and enabled and started by the role when its device is
+there (side_effect.yml).
 """
 
 import testinfra
@@ -35,8 +36,18 @@ def test_forced_install_brings_debians_daemons():
 
 
 def test_daemons_are_not_started_without_vmbus():
+    """The converge found no VMBus device: nothing enabled (Debian ships the
+    units disabled). side_effect.yml then gave hv_kvp only."""
     assert not FORCED.file("/dev/vmbus").exists
-    for daemon in DAEMONS:
+    for daemon in ("hv-vss-daemon", "hv-fcopy-daemon"):
         service = FORCED.service(daemon)
         assert not service.is_running
         assert not service.is_enabled
+
+
+def test_the_daemon_whose_device_exists_is_enabled_and_started():
+    """side_effect.yml: with hv_kvp present the role enables hv-kvp-daemon and
+    starts it; systemd then stops it, its BindsTo= device being absent here."""
+    assert FORCED.service("hv-kvp-daemon").is_enabled
+    journal = FORCED.check_output("journalctl -u hv-kvp-daemon.service --no-pager -o cat")
+    assert "Started hv-kvp-daemon.service" in journal

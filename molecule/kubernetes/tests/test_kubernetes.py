@@ -68,15 +68,15 @@ class Run:
         # One line, no colour: the verdict is a single message, wrapped by the
         # callback; a failure goes to stderr where display_failed_stderr is on.
         self.stdout = " ".join((proc.stdout + proc.stderr).split())
-        found = re.search(r'"msg": "(validate (?:passed|failed)[^"]*)"', self.stdout)
+        found = re.search(r'"msg": "(validate (?:passed|failed|in check mode)[^"]*)"', self.stdout)
         self.verdict = found.group(1) if found else "no verdict in: " + self.stdout[-2000:]
 
 
-def validate():
+def validate(*extra):
     """playbooks/validate.yml, its Kubernetes checks only (the node gates need real disks and DNS)."""
     env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
     return Run(subprocess.run(
-        ["ansible-playbook", "playbooks/validate.yml", "-i", INVENTORY_DIR, "--tags", "validate_kubernetes"],
+        ["ansible-playbook", "playbooks/validate.yml", "-i", INVENTORY_DIR, "--tags", "validate_kubernetes", *extra],
         cwd=REPO, capture_output=True, text=True, timeout=600, env=env))
 
 
@@ -174,6 +174,14 @@ def test_validate_passes_on_the_healthy_cluster():
     proc = validate()
     assert proc.returncode == 0, proc.verdict
     assert proc.verdict.startswith("validate passed"), proc.verdict
+
+
+def test_validate_in_check_mode_never_says_passed():
+    run = validate("--check")
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert run.verdict == ("validate in check mode found no failure in the checks that ran (kubernetes checks); "
+                           "not run in check mode: none. Run without --check for a verdict")
+    assert "validate passed" not in run.stdout
 
 
 def test_validate_names_a_node_the_inventory_does_not_list():

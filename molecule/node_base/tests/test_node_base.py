@@ -110,3 +110,17 @@ def test_base_packages_work(host):
     assert host.run("jq -n 1+1").stdout.strip() == "2"
     assert host.run("socat -V").rc == 0
     assert host.run("conntrack --version").rc == 0
+    # validate.yml's storage gates need it and install nothing.
+    assert host.run("fio --version").stdout.startswith("fio-")
+
+
+def test_time_source_check_refuses_hyperv_time_sync(host):
+    """side_effect.yml ran the role's check on a VM's clock list with and
+    without Hyper-V's time synchronization: chrony must be the only one."""
+    refused = host.file("/run/mlp-test/hyperv-timesync-on.verdict").content_string
+    assert refused.startswith("failed: ")
+    assert "node_base-node1: Hyper-V's Time Synchronization integration service is on" in refused
+    assert "/run/mlp-test/hyperv-timesync-on/ptp0/clock_name" in refused
+    assert "Disable-VMIntegrationService" in refused
+    assert host.file("/run/mlp-test/hyperv-timesync-off.verdict").content_string == "passed\n"
+

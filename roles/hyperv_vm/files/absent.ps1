@@ -1,7 +1,9 @@
 #Requires -Modules Hyper-V
-# Remove one VM and its files (hyperv_vm_state: absent): turn it off, give its
-# GPUs back to the host, delete the VM and its folder <Root>\<Name> (disks,
-# seed ISOs, configuration).
+# Remove one VM (hyperv_vm_state: absent): turn it off, give its GPUs back to
+# the host, delete the VM, then its OS disk and seed ISOs one file at a time.
+# Every other disk in <Root>\<Name> (a data disk: bricks, etcd, blobs) stays,
+# with the folder: the folder is removed only once empty, never recursively
+# (vm_plan.folder_cleanup is the same rule, unit-tested).
 #
 # Only a VM this installer created (its notes carry the marker) is removed;
 # anything else with that name is refused, and nothing outside <Root>\<Name>
@@ -13,7 +15,11 @@
 param(
     [Parameter(Mandatory = $true)][string]$Name,
     [Parameter(Mandatory = $true)][string]$Root,
-    [Parameter(Mandatory = $true)][string]$Notes
+    [Parameter(Mandatory = $true)][string]$Notes,
+    # The one disk this script may delete.
+    [Parameter(Mandatory = $true)][string]$OsDiskPath,
+    # Seed ISOs of this VM (seed.ps1), deleted too.
+    [string]$SeedPattern = 'cidata-*.iso'
 )
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 2.0
@@ -58,10 +64,34 @@ if ($vms.Count -eq 1) {
     if (-not $checkMode) { Remove-VM -VM $vm -Force }
 }
 
+# The folder: the OS disk and the seed ISOs go, file by file; any other file
+# (a data disk above all) stays, and so does the folder around it.
+$kept = [System.Collections.Generic.List[string]]::new()
 if (Test-Path -LiteralPath $folder) {
-    $changes.Add("delete $folder")
-    if (-not $checkMode) { Remove-Item -LiteralPath $folder -Recurse -Force }
+    foreach ($file in @(Get-ChildItem -LiteralPath $folder -File -Recurse -Force)) {
+        $isOsDisk = $file.FullName -eq $OsDiskPath -or
+            [string]::Equals($file.FullName, $OsDiskPath, [System.StringComparison]::OrdinalIgnoreCase)
+        if ($isOsDisk -or $file.Name -like $SeedPattern) {
+            $changes.Add("delete $($file.FullName)")
+            if (-not $checkMode) { Remove-Item -LiteralPath $file.FullName -Force }
+        } else {
+            $kept.Add($file.FullName)
+        }
+    }
+    if ($kept.Count -eq 0) {
+        # Empty folders Hyper-V left (Virtual Machines, Snapshots), deepest first,
+        # then the VM's folder: each removed only when empty, never recursively.
+        $dirs = @(Get-ChildItem -LiteralPath $folder -Directory -Recurse -Force |
+                Sort-Object -Property { $_.FullName.Length } -Descending)
+        $changes.Add("delete the empty folder $folder")
+        if (-not $checkMode) {
+            foreach ($dir in $dirs) { Remove-Item -LiteralPath $dir.FullName -Force }
+            Remove-Item -LiteralPath $folder -Force
+        }
+    } else {
+        $changes.Add("keep $folder with " + ($kept -join ', ') + ' (not the OS disk: delete by hand once its data is safe)')
+    }
 }
 
-$Ansible.Changed = $changes.Count -gt 0
-$Ansible.Result = @{ changes = @($changes) }
+$Ansible.Changed = @($changes | Where-Object { -not $_.StartsWith('keep ') }).Count -gt 0
+$Ansible.Result = @{ changes = @($changes); kept = @($kept) }

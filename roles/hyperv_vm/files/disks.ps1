@@ -4,6 +4,12 @@
 # empty dynamic VHDX per data disk (etcd, Gluster bricks, Nexus blobs), all on
 # SCSI controller 0 with the OS disk first in the boot order.
 #
+# Each disk goes to the location (LUN) the plan gives it: the OS disk at 0,
+# data disks at 1, 2, ... The guest names a disk by that location
+# (/dev/disk/by-path/...-lun-N, the plan's guest_path), and the storage layer
+# uses that name: a disk found at another location, or a planned location
+# taken by another drive, is refused, never silently accepted.
+#
 # Changes only what differs. Refuses to shrink a disk and to detach a disk the
 # plan does not list: both would destroy data.
 #
@@ -20,7 +26,10 @@ param(
     [string]$OsDiskMode = 'copy',
     # Data disks, in plan order: paths and sizes side by side.
     [string[]]$DataDiskPaths = @(),
-    [long[]]$DataDiskGB = @()
+    [long[]]$DataDiskGB = @(),
+    # SCSI controller 0 locations: the OS disk's, then the data disks' in plan order.
+    [int]$OsDiskLun = 0,
+    [int[]]$DataDiskLuns = @()
 )
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 2.0
@@ -31,8 +40,9 @@ $DataDiskBytes = @($DataDiskGB | ForEach-Object { $_ * 1024 * 1024 * 1024 })
 $changes = [System.Collections.Generic.List[string]]::new()
 $checkMode = [bool]$Ansible.CheckMode
 
-if ($DataDiskPaths.Count -ne $DataDiskGB.Count) {
-    throw "DataDiskPaths has $($DataDiskPaths.Count) entries but DataDiskGB $($DataDiskGB.Count)."
+if ($DataDiskPaths.Count -ne $DataDiskGB.Count -or $DataDiskPaths.Count -ne $DataDiskLuns.Count) {
+    throw ("DataDiskPaths has $($DataDiskPaths.Count) entries, DataDiskGB $($DataDiskGB.Count) and " +
+        "DataDiskLuns $($DataDiskLuns.Count); they go side by side.")
 }
 
 $vm = Get-VM -Name $Name -ErrorAction SilentlyContinue
@@ -97,22 +107,42 @@ for ($i = 0; $i -lt $DataDiskPaths.Count; $i++) {
     }
 }
 
-# Attach: the OS disk at SCSI 0:0, data disks after it. Hyper-V hot-adds SCSI
-# disks to a running generation 2 VM, so no restart is needed.
+# Attach: the OS disk at SCSI 0:0, data disks at their planned locations.
+# Hyper-V hot-adds SCSI disks to a running generation 2 VM, so no restart is
+# needed.
 $wanted = @($OsDiskPath) + @($DataDiskPaths)
+$luns = @($OsDiskLun) + @($DataDiskLuns)
 $attached = @(Get-VMHardDiskDrive -VM $vm)
 foreach ($drive in $attached) {
-    if (-not ($wanted -contains $drive.Path)) {
+    $index = [array]::IndexOf($wanted, $drive.Path)
+    if ($index -lt 0) {
         throw ("VM '$Name' has disk $($drive.Path) attached, which node_disks does not list. Refusing " +
             'to detach it (its data would be orphaned): add it to node_disks or detach it by hand.')
     }
+    if ([string]$drive.ControllerType -ne 'SCSI' -or $drive.ControllerNumber -ne 0 -or
+        $drive.ControllerLocation -ne $luns[$index]) {
+        throw ("VM '$Name' has disk $($drive.Path) at $($drive.ControllerType) $($drive.ControllerNumber):" +
+            "$($drive.ControllerLocation); the plan puts it at SCSI 0:$($luns[$index]), the location the guest " +
+            'and the storage layer name it by. Move it while the VM is off (Set-VMHardDiskDrive ' +
+            '-ToControllerLocation), or change node_disks to match.')
+    }
 }
 $attachedPaths = @($attached | ForEach-Object { $_.Path })
-foreach ($path in $wanted) {
+# Locations held by other drives (the seed DVD) on controller 0.
+$taken = @{}
+foreach ($dvd in @(Get-VMDvdDrive -VM $vm)) {
+    if ($dvd.ControllerNumber -eq 0) { $taken[[int]$dvd.ControllerLocation] = 'the DVD drive' }
+}
+for ($i = 0; $i -lt $wanted.Count; $i++) {
+    $path = $wanted[$i]
     if (-not ($attachedPaths -contains $path)) {
-        $changes.Add("attach $path")
+        if ($taken.ContainsKey($luns[$i])) {
+            throw ("VM '$Name': disk $path goes to SCSI 0:$($luns[$i]), which $($taken[$luns[$i]]) holds. " +
+                'Move that drive while the VM is off (the seed DVD belongs at location 63), then run again.')
+        }
+        $changes.Add("attach $path at SCSI 0:$($luns[$i])")
         if (-not $checkMode) {
-            Add-VMHardDiskDrive -VM $vm -ControllerType SCSI -ControllerNumber 0 -Path $path
+            Add-VMHardDiskDrive -VM $vm -ControllerType SCSI -ControllerNumber 0 -ControllerLocation $luns[$i] -Path $path
         }
     }
 }

@@ -23,7 +23,9 @@ param(
     [long]$HighMmioMB = 0,
     # Without a vendor mitigation driver Hyper-V dismounts only with -Force.
     [bool]$ForceDismount = $true,
-    [bool]$AllowRestart = $false
+    [bool]$AllowRestart = $false,
+    # After a restart, how long the guest may take to report its heartbeat.
+    [int]$StartTimeoutSeconds = 600
 )
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 2.0
@@ -122,7 +124,18 @@ if (-not $checkMode -and $changes.Count -gt 0) {
         }
         Add-VMAssignableDevice -VM $vm -LocationPath $path
     }
-    if ($running) { Start-VM -VM $vm }
+    if ($running) {
+        Start-VM -VM $vm
+        # The next VM is stopped only once this guest is up again.
+        $deadline = (Get-Date).AddSeconds($StartTimeoutSeconds)
+        while (-not ([string](Get-VM -Name $Name).Heartbeat).StartsWith('Ok')) {
+            if ((Get-Date) -gt $deadline) {
+                throw ("VM '$Name' was restarted but its guest reported no heartbeat within $StartTimeoutSeconds s. " +
+                    'No further VM was stopped; check its console.')
+            }
+            Start-Sleep -Seconds 2
+        }
+    }
 }
 
 $Ansible.Changed = $changes.Count -gt 0

@@ -17,7 +17,10 @@ param(
     [Parameter(Mandatory = $true)][string]$IsoPath,
     # Seed ISOs of this VM match <folder of IsoPath>\<SeedPattern>.
     [string]$SeedPattern = 'cidata-*.iso',
-    [bool]$Start = $true
+    [bool]$Start = $true,
+    # The DVD sits at the last location of SCSI controller 0, so the data
+    # disks keep locations 1, 2, ... in node_disks order (their guest path).
+    [int]$DvdLocation = 63
 )
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 2.0
@@ -44,7 +47,7 @@ if ($drives.Count -eq 0) {
             'Stop it and run the play again.')
     }
     $changes.Add("add a DVD drive with $IsoPath")
-    if (-not $checkMode) { Add-VMDvdDrive -VM $vm -ControllerNumber 0 -Path $IsoPath }
+    if (-not $checkMode) { Add-VMDvdDrive -VM $vm -ControllerNumber 0 -ControllerLocation $DvdLocation -Path $IsoPath }
 } elseif ($drives[0].Path -ne $IsoPath) {
     $changes.Add("insert $IsoPath (was '$($drives[0].Path)')")
     if (-not $checkMode) { Set-VMDvdDrive -VMDvdDrive $drives[0] -Path $IsoPath }

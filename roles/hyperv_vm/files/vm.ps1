@@ -1,8 +1,9 @@
 #Requires -Modules Hyper-V
 # Create one VM or bring an existing one to the planned settings: Generation 2,
 # Secure Boot with the given template, vCPUs, memory, one network adapter with
-# a static MAC on a switch and VLAN, every integration service on, automatic
-# start/stop actions, no automatic checkpoints.
+# a static MAC on a switch and VLAN, every integration service on except Time
+# Synchronization (off: chrony keeps the time), automatic start/stop actions,
+# no automatic checkpoints.
 #
 # Reads the VM first and changes only what differs. Changes that need the VM
 # off are refused while it runs unless -AllowRestart; a generation change is
@@ -35,7 +36,10 @@ param(
     [string]$AutomaticStopAction = 'ShutDown',
     # Marks the VM as this installer's: absent.ps1 removes only marked VMs.
     [Parameter(Mandatory = $true)][string]$Notes,
-    [bool]$AllowRestart = $false
+    [bool]$AllowRestart = $false,
+    # After a restart, how long the guest may take to report its heartbeat
+    # (the play moves to the next VM only then).
+    [int]$StartTimeoutSeconds = 600
 )
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 2.0
@@ -157,10 +161,22 @@ if ($VlanId -eq 0) {
     $online.Add({ Set-VMNetworkAdapterVlan -VMNetworkAdapter (& $nic) -Access -VlanId $VlanId })
 }
 
-$disabled = @(Get-VMIntegrationService -VM $vm | Where-Object { -not $_.Enabled })
+# Time Synchronization is the one integration service kept off: chrony with
+# the site's NTP servers keeps the guest's time (role node_base), and Hyper-V's
+# service would step the same clock at every boot and resume. Matched by its
+# component id: the display name is localised.
+$timeSyncId = '\2497F4DE-E9FA-4204-80E4-4B75C46419C0'
+$services = @(Get-VMIntegrationService -VM $vm)
+$timeSync = @($services | Where-Object { $_.Id.EndsWith($timeSyncId, 'OrdinalIgnoreCase') })
+$disabled = @($services | Where-Object { -not $_.Enabled -and -not $_.Id.EndsWith($timeSyncId, 'OrdinalIgnoreCase') })
 if ($disabled.Count -gt 0) {
     $changes.Add('integration services on: ' + (($disabled | ForEach-Object { $_.Name }) -join ', '))
     $online.Add({ $disabled | Enable-VMIntegrationService })
+}
+$timeSyncOn = @($timeSync | Where-Object { $_.Enabled })
+if ($timeSyncOn.Count -gt 0) {
+    $changes.Add('integration service off: ' + $timeSyncOn[0].Name + ' (chrony keeps the time)')
+    $online.Add({ $timeSyncOn | Disable-VMIntegrationService })
 }
 
 if ([string]$vm.AutomaticStartAction -ne $AutomaticStartAction -or $vm.AutomaticStartDelay -ne $AutomaticStartDelay) {
@@ -193,6 +209,16 @@ if (-not $checkMode) {
     foreach ($action in $online) { & $action }
     if ($restart) {
         Start-VM -VM $vm
+        # The next VM (control-plane and etcd VMs go one batch at a time) is
+        # stopped only once this guest is up again: its heartbeat says so.
+        $deadline = (Get-Date).AddSeconds($StartTimeoutSeconds)
+        while (-not ([string](Get-VM -Name $Name).Heartbeat).StartsWith('Ok')) {
+            if ((Get-Date) -gt $deadline) {
+                throw ("VM '$Name' was restarted but its guest reported no heartbeat within $StartTimeoutSeconds s. " +
+                    'No further VM was stopped; check its console.')
+            }
+            Start-Sleep -Seconds 2
+        }
     }
 }
 
