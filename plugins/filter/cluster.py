@@ -20,6 +20,11 @@ Thin wrappers: the logic lives in plugins/module_utils/cluster_model.py.
     ``compact=true`` drops addresses and names already covered by a CIDR or a
     ``.domain`` entry (only for tools that understand CIDRs).
 
+``cluster_rollout``
+    ``cluster_rollout | default({}) | cluster_rollout`` is the batch sizes of
+    a rolling change, the description's over the defaults
+    (``cluster_model.ROLLOUT_DEFAULTS``, the same the validation names).
+
 Why ``ansible.module_utils.__path__`` is extended: ansible-core 2.18 adds the
 configured ``module_utils`` directory only to the module payload builder, not
 to the controller's ``ansible.module_utils`` package, so a plain ``from
@@ -61,6 +66,11 @@ def cluster_no_proxy(hostvars, groups, extra=None, compact=False):
     return model.no_proxy(model.model_from_hostvars(hostvars, groups), extra=extra, compact=bool(compact))
 
 
+def cluster_rollout(rollout):
+    """Batch sizes of a rolling change: the description's over the defaults."""
+    return dict(model.ROLLOUT_DEFAULTS, **(rollout or {}))
+
+
 class FilterModule:
     """Cluster description filters."""
 
@@ -68,4 +78,5 @@ class FilterModule:
         return {
             "cluster_inventory_errors": cluster_inventory_errors,
             "cluster_no_proxy": cluster_no_proxy,
+            "cluster_rollout": cluster_rollout,
         }

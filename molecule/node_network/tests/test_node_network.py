@@ -30,6 +30,12 @@ ROLLBACK = "/usr/local/sbin/mlp-netplan-rollback"
 SILENT = "10.78.0.30"
 
 
+@pytest.fixture(name="cp1", scope="module")
+def fixture_cp1():
+    """The rollback and confirmation tests need one node, not each."""
+    return testinfra.get_host("podman://node_network-cp1")
+
+
 def node_name(host):
     return host.backend.name.split("-", 1)[1]
 
@@ -166,15 +172,14 @@ class Saved:
         self.host.run("test -f /tmp/state.keep && cp -p /tmp/state.keep %s" % STATE)
 
 
-def test_rollback_timer_restores_the_previous_configuration(host):
+def test_rollback_timer_restores_the_previous_configuration(cp1):
     """Run the rollback helper the way the role arms it, from a real timer.
 
     A changed file (with its backup) and a displaced file are set up as after
     an unconfirmed change; the timer must put both back. Its final
     `netplan apply` fails in a container, which the unit's log shows.
     """
-    if node_name(host) != "cp1":
-        pytest.skip("one node is enough")
+    host = cp1
     backup = NETPLAN_FILE + ".1234.2026-01-01@00:00:00~"
     displaced = "/var/lib/mlp-netplan/displaced/50-cloud-init.yaml"
     unit = "mlp-netplan-rollback-test-%d" % time.time()
@@ -193,11 +198,10 @@ def test_rollback_timer_restores_the_previous_configuration(host):
         wait_for(host, log, "udevadm", 60, "netplan apply was not attempted")
 
 
-def test_rollback_after_a_confirmation_restores_nothing(host):
+def test_rollback_after_a_confirmation_restores_nothing(cp1):
     """The other side of the lock: a timer that fires once the change is
     confirmed leaves the confirmed file alone."""
-    if node_name(host) != "cp1":
-        pytest.skip("one node is enough")
+    host = cp1
     backup = NETPLAN_FILE + ".5678.2026-01-01@00:00:00~"
     unit = "mlp-netplan-rollback-test-%d" % time.time()
     with Saved(host):
@@ -213,11 +217,10 @@ def test_rollback_after_a_confirmation_restores_nothing(host):
         assert host.file(backup).exists
 
 
-def test_confirmation_checks_the_gateway_and_every_dns_server(host):
+def test_confirmation_checks_the_gateway_and_every_dns_server(cp1):
     """SSH is not enough: a silent DNS server or gateway leaves the change
     unconfirmed (exit 2) and the timer armed."""
-    if node_name(host) != "cp1":
-        pytest.skip("one node is enough")
+    host = cp1
     with Saved(host):
         host.check_output("printf 'armed\\n' > %s" % STATE)
         out = confirm(host, ["10.78.0.11", SILENT])
@@ -234,11 +237,10 @@ def test_confirmation_checks_the_gateway_and_every_dns_server(host):
         assert host.file(STATE).content_string.startswith("confirmed ")
 
 
-def test_confirmation_after_the_rollback_fails(host):
+def test_confirmation_after_the_rollback_fails(cp1):
     """A confirmation that comes after the timer fired must fail, even when
     every check passes: the previous configuration is back."""
-    if node_name(host) != "cp1":
-        pytest.skip("one node is enough")
+    host = cp1
     backup = NETPLAN_FILE + ".9012.2026-01-01@00:00:00~"
     unit = "mlp-netplan-rollback-test-%d" % time.time()
     with Saved(host) as saved:
@@ -252,7 +254,7 @@ def test_confirmation_after_the_rollback_fails(host):
         assert host.file(NETPLAN_FILE).content_string == saved.content
 
 
-def test_slow_confirmation_fails_the_play_and_the_timer_rolls_back(host):
+def test_slow_confirmation_fails_the_play_and_the_timer_rolls_back(cp1):
     """The role's own apply path with a confirmation slower than the timer.
 
     converge runs again on cp1 with a second DNS server, worker1, whose DNS
@@ -261,8 +263,7 @@ def test_slow_confirmation_fails_the_play_and_the_timer_rolls_back(host):
     the previous file, and when the checks could pass at last the play must
     still fail, naming the node.
     """
-    if node_name(host) != "cp1":
-        pytest.skip("one node is enough")
+    host = cp1
     window = 60
     env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
     with Saved(host) as saved:
