@@ -14,7 +14,7 @@ export PATH := $(BIN):$(PATH):/usr/local/go/bin
 export ANSIBLE_HOME := $(CURDIR)/.cache/ansible
 BED_INVENTORY ?= inventories/testbed
 
-.PHONY: help venv bed-deps bed-image bed-k8s-binaries bed-up bed-down bed-status demo test lint syntax unit molecule bench collections clean
+.PHONY: help venv bed-deps bed-image bed-k8s-binaries bed-up bed-down bed-status demo test lint syntax unit sanity molecule bench bench-scale collections clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -24,7 +24,13 @@ $(VENV)/.installed: requirements.txt
 	$(BIN)/pip install -q --disable-pip-version-check -r requirements.txt
 	touch $@
 
-venv: $(VENV)/.installed ## Python toolchain in .venv (pinned in requirements.txt)
+# The checkout as the collection mlplatform.installer (ansible.cfg collections_path).
+COLLECTION_LINK := .cache/collections/ansible_collections/mlplatform/installer
+$(COLLECTION_LINK):
+	mkdir -p $(dir $@)
+	ln -sfn ../../../.. $@
+
+venv: $(VENV)/.installed $(COLLECTION_LINK) ## Python toolchain in .venv (pinned in requirements.txt)
 
 bed-deps: ## podman, runc, debootstrap and the bed's containers.conf on this machine
 	testbed/host-deps.sh
@@ -61,11 +67,17 @@ syntax: venv ## ansible-playbook --syntax-check of every playbook
 unit: venv ## pytest
 	$(BIN)/python tests/run_all.py --only unit
 
+sanity: venv ## ansible-test sanity on the collection (its tools in .cache/sanity-venv)
+	$(BIN)/python tests/run_all.py --only sanity
+
 molecule: venv bed-image bed-k8s-binaries ## every molecule scenario (MOLECULE_SCENARIOS="a b" to pick)
 	$(BIN)/python tests/run_all.py --only molecule
 
 bench: bed-up ## storage figures of the bed's nodes (storage_benchmark, median of 3 rounds)
 	$(BIN)/python testbed/bench.py -i $(BED_INVENTORY)
+
+bench-scale: bed-up ## validate's Kubernetes checks and upgrade.yml's plan + PDB pre-check against 50, 200, 500 kwok Nodes
+	$(BIN)/python testbed/bench_scale.py -i $(BED_INVENTORY)
 
 collections: venv ## install requirements.yml (Kubespray) into ./collections; needs github.com
 	@timeout 120 ansible-galaxy collection install -r requirements.yml -p collections || { \

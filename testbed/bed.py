@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Bring the local test bed up or down from an inventory.
 
 One podman systemd container per inventory host, on a dedicated podman network,
@@ -36,7 +36,8 @@ class BedError(Exception):
 
 
 def run(argv, check=True, capture=True, stdin=None):
-    proc = subprocess.run(argv, input=stdin, text=True,
+    # check=False: a failure raises BedError below, with the tool's stderr.
+    proc = subprocess.run(argv, input=stdin, text=True, check=False,
                           stdout=subprocess.PIPE if capture else None,
                           stderr=subprocess.PIPE if capture else None)
     if check and proc.returncode != 0:
@@ -178,7 +179,7 @@ def up(inventory):
 
 
 def down(inventory):
-    net, _ = load_inventory(inventory)
+    net = load_inventory(inventory)[0]
     names = run(["podman", "ps", "-a", "--filter", "label=%s=%s" % (LABEL, net["name"]),
                  "--format", "{{.Names}}"]).stdout.split()
     if names:

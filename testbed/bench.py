@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Print the bed's storage figures: `make bench`.
 
 Runs the project's own storage_benchmark module (the one preflight gates
@@ -40,8 +40,10 @@ def fmt(value):
 def ansible_json(args, inventory):
     env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="json", ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
                ANSIBLE_CALLBACKS_ENABLED="")
+    # check=False: ansible exits non-zero when one host fails, and its JSON
+    # still holds the other hosts' results.
     proc = subprocess.run([os.path.join(BIN, "ansible"), "all", "-i", inventory, "--become"] + args,
-                          cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                          cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=False)
     try:
         data = json.loads(proc.stdout)
     except json.JSONDecodeError:
@@ -81,7 +83,7 @@ def main():
                 continue
             module_args = json.dumps({"path": path, "profiles": profiles, "size": args.size,
                                       "runtime": args.runtime})
-            results = ansible_json(["--limit", ",".join(hosts), "-m", "storage_benchmark", "-a", module_args],
+            results = ansible_json(["--limit", ",".join(hosts), "-m", "mlplatform.installer.storage_benchmark", "-a", module_args],
                                    args.inventory)
             for host, result in results.items():
                 if result.get("failed"):
@@ -101,8 +103,8 @@ def main():
             if not series:
                 cells.append(" %24s" % "-")
                 continue
-            cells.append(" %24s" % ("%s [%s-%s]" % (fmt(statistics.median(series)), fmt(min(series)),
-                                                     fmt(max(series)))))
+            spread = "%s [%s-%s]" % (fmt(statistics.median(series)), fmt(min(series)), fmt(max(series)))
+            cells.append(" %24s" % spread)
         print("%-10s %-16s" % (host, path) + "".join(cells))
     return 0
 

@@ -4,11 +4,12 @@
 # static addresses and names, iptables for netavark, debootstrap for the image,
 # ssh for Ansible's connection; qemu-utils and netplan.io for the tests that
 # convert the golden image and check rendered netplan files; dnsmasq-base, a
-# real DNS server for the DNS check's tests. Then the
+# real DNS server for the DNS check's tests; shellcheck for ansible-test
+# sanity (tests/run_all.py). Then the
 # containers.conf the bed needs.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-packages=(podman runc netavark aardvark-dns iptables debootstrap openssh-client fio qemu-utils netplan.io dnsmasq-base)
+packages=(podman runc netavark aardvark-dns iptables debootstrap openssh-client fio qemu-utils netplan.io dnsmasq-base shellcheck)
 
 missing=()
 for p in "${packages[@]}"; do

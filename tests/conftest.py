@@ -1,8 +1,8 @@
 """Shared pytest setup for the whole tests/ tree.
 
-* ``plugins/`` is put on sys.path, so tests import the pure functions as
-  ``from module_utils.<name> import ...`` (the way Ansible cannot, see
-  docs/CONVENTIONS.md "Modules").
+* The checkout is imported as the collection it is (galaxy.yml): tests use
+  ``from ansible_collections.mlplatform.installer.plugins.module_utils import
+  x``, as the plugins do, through the link ``make venv`` makes.
 * Ansible reads the repository's ansible.cfg, as ansible-playbook does when
   run from the repository root.
 * ``load_inventory`` reads an inventory exactly as ansible-playbook does
@@ -11,15 +11,22 @@
 """
 
 import os
-import sys
 
 import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PLUGINS = os.path.join(REPO, "plugins")
-if PLUGINS not in sys.path:
-    sys.path.insert(0, PLUGINS)
+COLLECTIONS = os.path.join(REPO, ".cache", "collections")
+if not os.path.isdir(os.path.join(COLLECTIONS, "ansible_collections", "mlplatform", "installer", "plugins")):
+    raise SystemExit("tests/conftest.py: %s/ansible_collections/mlplatform/installer is missing: run `make venv`"
+                     % COLLECTIONS)
 os.environ.setdefault("ANSIBLE_CONFIG", os.path.join(REPO, "ansible.cfg"))
+# Ansible's collection finder, configured from ansible.cfg (collections_path),
+# imports the collection for every test: a plain sys.path import would load it
+# without its metadata, and the finder, once any test starts the plugin loader,
+# refuses such a package.
+from ansible.plugins.loader import init_plugin_loader  # noqa: E402  (after ANSIBLE_CONFIG)
+
+init_plugin_loader()
 
 
 class LoadedInventory:

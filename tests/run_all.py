@@ -1,10 +1,12 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Run the whole test suite and end with one `N passed, N failed, N skipped` line.
 
 Stages, in order (each can be run alone with --only):
   lint      yamllint and ansible-lint (production profile, no skips)
   syntax    ansible-playbook --syntax-check of every playbook in playbooks/
   unit      pytest (every test counts on its own, read from a JUnit report)
+  sanity    ansible-test sanity on the collection (galaxy.yml), each test its
+            own result
   molecule  every scenario in molecule/ (`molecule test`: create, converge,
             idempotence, verify, destroy)
 
@@ -16,8 +18,10 @@ import argparse
 import glob
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import xml.etree.ElementTree as ET
 
@@ -56,8 +60,9 @@ def run(argv, log_name):
     log = os.path.join(REPORTS, log_name + ".log")
     started = time.monotonic()
     with open(log, "w") as handle:
+        # check=False: the caller reports the stage's exit status.
         proc = subprocess.run(argv, cwd=REPO, stdout=handle, stderr=subprocess.STDOUT,
-                              stdin=subprocess.DEVNULL)
+                              stdin=subprocess.DEVNULL, check=False)
     return proc.returncode, time.monotonic() - started, log
 
 
@@ -143,6 +148,111 @@ def stage_unit(results):
     print("[....] unit      %d test cases in %.1fs" % (count, secs))
 
 
+SANITY_VENV = os.path.join(REPO, ".cache", "sanity-venv")
+# ansible-test keeps its venvs and its pip bootstrap under ~/.ansible/test:
+# kept in the checkout's cache instead.
+SANITY_HOME = os.path.join(REPO, ".cache", "ansible-test-home")
+_SANITY_TEST = re.compile(r'^Running sanity test "([^"]+)"(?: on Python ([0-9.]+))?')
+_SANITY_MISSING = re.compile(r'^WARNING: Required program "([^"]+)" not found')
+# After the last test ansible-test repeats every warning and names the failed
+# tests: those lines belong to no test (a repeated "pwsh not found" would mark
+# the last test skipped, the FATAL summary would mark it failed).
+_SANITY_END = re.compile(r"^(WARNING: Reviewing previous \d+ warning|FATAL: The \d+ sanity test\(s\) listed below)")
+
+
+def parse_sanity_log(lines):
+    """[{"name", "errors", "missing"}] per test, from ansible-test sanity's output."""
+    tests, current = [], None
+    for line in lines:
+        found = _SANITY_TEST.match(line)
+        if found:
+            current = {"name": found.group(1), "errors": [], "missing": None}
+            tests.append(current)
+        elif _SANITY_END.match(line):
+            current = None
+        elif current and line.startswith(("ERROR:", "FATAL:")):
+            current["errors"].append(line.strip())
+        elif current and _SANITY_MISSING.match(line):
+            current["missing"] = _SANITY_MISSING.match(line).group(1)
+    return tests
+
+
+def sanity_tools():
+    """ansible-test and its tools in a venv of their own, once per pin set."""
+    reqs = os.path.join(REPO, "tests", "sanity", "requirements.txt")
+    stamp = os.path.join(SANITY_VENV, ".installed")
+    with open(reqs) as handle:
+        wanted = handle.read()
+    if not (os.path.exists(stamp) and open(stamp).read() == wanted):
+        subprocess.run([sys.executable, "-m", "venv", "--clear", SANITY_VENV], check=True)
+        subprocess.run([os.path.join(SANITY_VENV, "bin", "pip"), "install", "-q", "--disable-pip-version-check",
+                        "-r", reqs], check=True)
+        with open(stamp, "w") as handle:
+            handle.write(wanted)
+    # The pip that ansible-test puts into each of its venvs, and the
+    # bootstrap script it would otherwise download (tests/sanity/get_pip.py).
+    source = open(glob.glob(os.path.join(SANITY_VENV, "lib", "python*", "site-packages", "ansible_test",
+                                         "_internal", "python_requirements.py"))[0]).read()
+    pip_version = re.search(r"pip='([0-9.]+)'", source).group(1)
+    cache = os.path.join(SANITY_HOME, ".ansible", "test", "cache")
+    os.makedirs(cache, exist_ok=True)
+    if not glob.glob(os.path.join(cache, "pip-%s-*.whl" % pip_version)):
+        subprocess.run([os.path.join(SANITY_VENV, "bin", "pip"), "download", "-q", "--disable-pip-version-check",
+                        "--no-deps", "-d", cache, "pip==" + pip_version], check=True)
+    shutil.copyfile(os.path.join(REPO, "tests", "sanity", "get_pip.py"),
+                    os.path.join(cache, "get_pip_%s.py" % pip_version.replace(".", "_")))
+
+
+def stage_sanity(results):
+    """ansible-test sanity on a copy of the checkout laid out as
+    ansible_collections/mlplatform/installer (ansible-test needs that path,
+    and ignores a tree under a dot directory such as .cache)."""
+    started = time.monotonic()
+    try:
+        sanity_tools()
+    except (subprocess.CalledProcessError, OSError, AttributeError, IndexError) as exc:
+        results.add("sanity", "ansible-test tools", False, time.monotonic() - started, str(exc))
+        return
+    root = tempfile.mkdtemp(prefix="mlplatform-sanity-")
+    tree = os.path.join(root, "ansible_collections", "mlplatform", "installer")
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPO,
+                            capture_output=True, check=True).stdout.decode().split("\0")
+    for rel in filter(None, listed):
+        src = os.path.join(REPO, rel)
+        if os.path.isfile(src) or os.path.islink(src):
+            os.makedirs(os.path.dirname(os.path.join(tree, rel)), exist_ok=True)
+            shutil.copy2(src, os.path.join(tree, rel), follow_symlinks=False)
+    python = "%d.%d" % sys.version_info[:2]
+    env = dict(os.environ, HOME=SANITY_HOME, PATH=os.path.join(SANITY_VENV, "bin") + os.pathsep + os.environ["PATH"])
+    log = os.path.join(REPORTS, "ansible-test-sanity.log")
+    with open(log, "w") as handle:
+        proc = subprocess.run(["ansible-test", "sanity", "--python", python, "--color", "no"], cwd=tree, env=env,
+                              stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, check=False)
+    secs = time.monotonic() - started
+    shutil.rmtree(root, ignore_errors=True)
+    with open(log, errors="replace") as handle:
+        tests = parse_sanity_log(handle)
+    if not tests:
+        results.add("sanity", "ansible-test sanity", False, secs, "no sanity test ran (exit %d)" % proc.returncode, log)
+        return
+    for test in tests:
+        name = "ansible-test " + test["name"]
+        if test["missing"] and not test["errors"]:
+            results.skipped.append((name, "%s is not installed on this machine" % test["missing"]))
+            print("[SKIP] sanity    %s: %s is not installed" % (name, test["missing"]))
+            continue
+        results.rows.append(("sanity", name, not test["errors"], 0.0, ""))
+        if test["errors"]:
+            results.reasons.append((name, test["errors"][:8]))
+            print("[FAIL] sanity    %s\n  %s" % (name, "\n  ".join(test["errors"][:20])))
+    if proc.returncode != 0 and all(not t["errors"] for t in tests):
+        results.add("sanity", "ansible-test sanity", False, secs, "exit %d" % proc.returncode, log)
+    print("[....] sanity    %d tests in %.1fs (log: %s)" % (len(tests), secs, os.path.relpath(log, REPO)))
+
+
+_TESTINFRA_SKIPS = re.compile(r"=+ \d+ passed, (\d+) skipped")
+
+
 def stage_molecule(results):
     wanted = os.environ.get("MOLECULE_SCENARIOS", "").split()
     scenarios = sorted(os.path.basename(os.path.dirname(p))
@@ -156,10 +266,14 @@ def stage_molecule(results):
         if rc != 0:
             print(tail(log, 60))
         results.add("molecule", scenario, rc == 0, secs, "see %s" % os.path.relpath(log, REPO), log)
+        # A test skipped inside verify is counted too, never hidden in a pass.
+        with open(log, errors="replace") as handle:
+            for count in _TESTINFRA_SKIPS.findall(_ANSI.sub("", handle.read())):
+                results.skipped.append(("molecule %s verify" % scenario, "%s testinfra test(s) skipped" % count))
 
 
 STAGES = {"lint": stage_lint, "syntax": stage_syntax, "unit": stage_unit,
-          "molecule": stage_molecule}
+          "sanity": stage_sanity, "molecule": stage_molecule}
 
 
 def main():

@@ -1,4 +1,6 @@
 # -*- coding: utf-8 -*-
+# Copyright: (c) 2026, ML platform team
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Measure a node's clock offset against the controller.
 
 Reads the node's clock with `date +%s.%N` and brackets that call with the
@@ -11,26 +13,6 @@ from __future__ import annotations
 import time
 
 from ansible.plugins.action import ActionBase
-
-DOCUMENTATION = r"""
-module: clock_offset
-short_description: Offset of a node's clock from the controller's, in milliseconds
-description:
-  - Runs C(date +%s.%N) on the node and compares it with the controller's clock
-    taken just before and after, so the round trip bounds the error.
-options: {}
-"""
-
-RETURN = r"""
-offset_ms:
-  description: node clock minus controller clock, in milliseconds
-  type: float
-  returned: success
-uncertainty_ms:
-  description: half the round trip of the measurement, in milliseconds
-  type: float
-  returned: success
-"""
 
 
 def offset_from(before, node_stdout, after):

@@ -1,4 +1,6 @@
 # -*- coding: utf-8 -*-
+# Copyright: (c) 2026, ML platform team
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Judge every node's preflight figures, write the report, and gate on it.
 
 Runs on the controller only. The report is output, like a log: writing it
@@ -13,45 +15,12 @@ import json
 import os
 import tempfile
 
-import ansible.module_utils
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
-# Share plugins/module_utils with the modules: docs/CONVENTIONS.md, "Modules".
-_UTILS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils")
-if _UTILS not in ansible.module_utils.__path__:
-    ansible.module_utils.__path__.append(_UTILS)
 
-from ansible.module_utils import preflight  # noqa: E402
-
-DOCUMENTATION = r"""
-module: preflight_report
-short_description: Write the preflight report (JSON and Markdown) and fail on failed checks
-options:
-  rows:
-    description: Verdict rows from the preflight_evaluate filter.
-    type: list
-    required: true
-  dest:
-    description: Directory for preflight.json and preflight.md (created if missing).
-    type: path
-    required: true
-  title:
-    description: Report title.
-    type: str
-    default: Preflight report
-  allowlist:
-    description: Egress allowlist entries to append to the report.
-    type: list
-    default: []
-  fail_on_gate:
-    description:
-      - Fail when any check failed. With C(false) the result carries C(gate_failed) and the same message, for a
-        caller that runs further checks before its own verdict (playbooks/validate.yml).
-    type: bool
-    default: true
-"""
+from ansible_collections.mlplatform.installer.plugins.module_utils import preflight
 
 
 def _write_atomically(path, text):

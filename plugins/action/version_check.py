@@ -1,4 +1,6 @@
 # -*- coding: utf-8 -*-
+# Copyright: (c) 2026, ML platform team
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # Controller-side action: the matrix lives in this repository
 # (compatibility/matrix.yml) and everything evaluated is data already on the
 # controller (the inventory's cluster_release, versions registered from
@@ -10,18 +12,13 @@ from __future__ import annotations
 
 import os
 
-import ansible.module_utils
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
-# Share plugins/module_utils with the modules: docs/CONVENTIONS.md, "Modules".
-_UTILS = os.path.join(os.path.dirname(_HERE), "module_utils")
-if _UTILS not in ansible.module_utils.__path__:
-    ansible.module_utils.__path__.append(_UTILS)
 
-from ansible.module_utils import version_matrix  # noqa: E402
+from ansible_collections.mlplatform.installer.plugins.module_utils import version_matrix
 
 
 class ActionModule(ActionBase):

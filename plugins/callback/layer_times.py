@@ -1,4 +1,6 @@
 # -*- coding: utf-8 -*-
+# Copyright: (c) 2026, ML platform team
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Print the wall time of each layer when a playbook run ends.
 
 Plays are named `<Layer> | <what the play does>` (docs/CONVENTIONS.md); plays
@@ -7,12 +9,10 @@ sharing a layer name are summed, so `site.yml` ends with one line per layer.
 
 from __future__ import annotations
 
-import time
-
-from ansible.plugins.callback import CallbackBase
-
 DOCUMENTATION = r"""
 name: layer_times
+author:
+  - ML platform team (@mlplatform)
 type: aggregate
 short_description: wall time per layer at the end of a run
 description:
@@ -21,6 +21,10 @@ description:
 requirements:
   - enabled in ansible.cfg callbacks_enabled
 """
+
+import time
+
+from ansible.plugins.callback import CallbackBase
 
 
 def layer_of(play_name: str) -> str:
@@ -32,7 +36,7 @@ def layer_of(play_name: str) -> str:
 class CallbackModule(CallbackBase):
     CALLBACK_VERSION = 2.0
     CALLBACK_TYPE = "aggregate"
-    CALLBACK_NAME = "layer_times"
+    CALLBACK_NAME = "mlplatform.installer.layer_times"
     CALLBACK_NEEDS_ENABLED = True
 
     def __init__(self):
@@ -64,5 +68,5 @@ class CallbackModule(CallbackBase):
         width = max(len(layer) for layer in self._order)
         self._display.banner("LAYER TIMES")
         for layer in self._order:
-            self._display.display("%-*s %8.1fs" % (width, layer, self._seconds[layer]))
-        self._display.display("%-*s %8.1fs" % (width, "total", time.monotonic() - self._run_started))
+            self._display.display("%s %8.1fs" % (layer.ljust(width), self._seconds[layer]))
+        self._display.display("%s %8.1fs" % ("total".ljust(width), time.monotonic() - self._run_started))

@@ -1,9 +1,9 @@
-# -*- coding: utf-8 -*-
-# Copyright: contributors to this project
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: (c) 2026, ML platform team
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filters over the cluster description (the inventory model).
 
-Thin wrappers: the logic lives in plugins/module_utils/cluster_model.py.
+Thin wrappers: the logic lives behind plugins/module_utils/cluster_model.py (its
+docstring says which module holds what).
 
 ``cluster_inventory_errors``
     ``hostvars | cluster_inventory_errors(groups, ansible_inventory_sources)``
@@ -25,25 +25,13 @@ Thin wrappers: the logic lives in plugins/module_utils/cluster_model.py.
     a rolling change, the description's over the defaults
     (``cluster_model.ROLLOUT_DEFAULTS``, the same the validation names).
 
-Why ``ansible.module_utils.__path__`` is extended: ansible-core 2.18 adds the
-configured ``module_utils`` directory only to the module payload builder, not
-to the controller's ``ansible.module_utils`` package, so a plain ``from
-ansible.module_utils.cluster_model import ...`` fails in a filter plugin.
 """
 
 from __future__ import annotations
 
-import os
-
-import ansible.module_utils
 from ansible.utils.unsafe_proxy import wrap_var
 
-# Share plugins/module_utils with the modules: docs/CONVENTIONS.md, "Modules".
-_UTILS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils")
-if _UTILS not in ansible.module_utils.__path__:
-    ansible.module_utils.__path__.append(_UTILS)
-
-from ansible.module_utils import cluster_model as model  # noqa: E402
+from ansible_collections.mlplatform.installer.plugins.module_utils import cluster_model as model
 
 
 def cluster_inventory_errors(hostvars, groups, sources=None):

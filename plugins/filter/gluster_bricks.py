@@ -1,4 +1,6 @@
 # -*- coding: utf-8 -*-
+# Copyright: (c) 2026, ML platform team
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filters that size the storage nodes' thin pools (gluster_server role).
 
 The logic lives in module_utils/gluster_bricks.py (pure, unit-tested).
@@ -16,17 +18,9 @@ description:
     brick volume's virtual size (the whole disk) and how many autoextend steps the disk allows.
 """
 
-import os
-
-import ansible.module_utils
 from ansible.errors import AnsibleFilterError
 
-# Share plugins/module_utils with the modules: docs/CONVENTIONS.md, "Modules".
-_UTILS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils")
-if _UTILS not in ansible.module_utils.__path__:
-    ansible.module_utils.__path__.append(_UTILS)
-
-from ansible.module_utils.gluster_bricks import SizingError, parse_vgs, thinpool_plan  # noqa: E402
+from ansible_collections.mlplatform.installer.plugins.module_utils.gluster_bricks import SizingError, parse_vgs, thinpool_plan
 
 
 def gluster_thinpool_plan(vgs_output, vg_name, pool_percent, threshold, grow_percent):

@@ -1,19 +1,13 @@
 # -*- coding: utf-8 -*-
+# Copyright: (c) 2026, ML platform team
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filters of the preflight layer; the logic is in module_utils (pure, pytest)."""
 
 from __future__ import annotations
 
-import os
-
-import ansible.module_utils
 from ansible.errors import AnsibleFilterError
 
-# Share plugins/module_utils with the modules: docs/CONVENTIONS.md, "Modules".
-_UTILS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils")
-if _UTILS not in ansible.module_utils.__path__:
-    ansible.module_utils.__path__.append(_UTILS)
-
-from ansible.module_utils import egress, fio, preflight  # noqa: E402
+from ansible_collections.mlplatform.installer.plugins.module_utils import egress, fio, preflight
 
 
 def preflight_limits(group_names, minimums, base):

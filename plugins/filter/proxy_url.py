@@ -1,6 +1,5 @@
-# -*- coding: utf-8 -*-
-# Copyright: contributors to this project
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: (c) 2026, ML platform team
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filters over proxy URLs that may carry user:password.
 
 Thin wrappers: the logic lives in plugins/module_utils/proxy_url.py.
@@ -20,16 +19,7 @@ Thin wrappers: the logic lives in plugins/module_utils/proxy_url.py.
 
 from __future__ import annotations
 
-import os
-
-import ansible.module_utils
-
-# Share plugins/module_utils with the modules (see plugins/filter/cluster.py).
-_UTILS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils")
-if _UTILS not in ansible.module_utils.__path__:
-    ansible.module_utils.__path__.append(_UTILS)
-
-from ansible.module_utils import proxy_url  # noqa: E402
+from ansible_collections.mlplatform.installer.plugins.module_utils import proxy_url
 
 
 def proxy_url_problem(url):

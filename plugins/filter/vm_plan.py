@@ -1,8 +1,12 @@
 # -*- coding: utf-8 -*-
+# Copyright: (c) 2026, ML platform team
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filters that plan the Hyper-V VMs from the inventory (hyperv_vm role).
 
 The logic lives in module_utils/vm_plan.py (pure, unit-tested); these filters
-only pick the variables they need out of hostvars.
+only pick the variables they need. The node variables come from the cluster
+model after its node rules passed (cluster_model.node_defects), so a bad
+node_ip is refused once, by the validation's rule and in its words.
 """
 
 from __future__ import annotations
@@ -18,19 +22,10 @@ description:
   - C(vm_removal_confirmation) and C(vm_removal_refusals) check a removal before any host changes.
 """
 
-import os
-
-import ansible.module_utils
 from ansible.errors import AnsibleFilterError
 
-# Share plugins/module_utils with the modules: docs/CONVENTIONS.md, "Modules".
-_UTILS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils")
-if _UTILS not in ansible.module_utils.__path__:
-    ansible.module_utils.__path__.append(_UTILS)
-
-# The node variables of the inventory model, named once in cluster_model.
-from ansible.module_utils.cluster_model import NODE_VARS  # noqa: E402
-from ansible.module_utils.vm_plan import (  # noqa: E402
+from ansible_collections.mlplatform.installer.plugins.module_utils import cluster_model as model
+from ansible_collections.mlplatform.installer.plugins.module_utils.vm_plan import (
     SETTING_KEYS,
     PlanError,
     build_plan,
@@ -97,37 +92,42 @@ def vm_plan(hostvars, groups, defaults, inventory_sources=None):
     also traced to where it is written: absent counts only from the VM's own
     inventory entry.
     """
-    hyperv_hosts = set(groups.get("hyperv_hosts", []))
     setting_names = ["hyperv_vm_" + key for key in SETTING_KEYS]
+    missing = [name for name in setting_names if name not in defaults]
+    if missing:
+        raise AnsibleFilterError("vm_plan: defaults lack %s" % ", ".join(missing))
+    described = model.model_from_hostvars(hostvars, groups)
+    # The validation's node rules, not a copy: a plan is made from judged values only.
+    refusals = [str(defect) for defect in model.node_defects(described)]
+    view = model.ClusterView(described)
+    view.collect_cluster_values()
+    for name in groups.get("all", []):
+        if name not in view.hyperv and name not in view.nodes and \
+                described["hostvars"].get(name, {}).get("node_hypervisor") is not None:
+            refusals.append("host %s: node_hypervisor is set but %s is in none of the node groups (%s), so "
+                            "the description does not make it a VM. Fix: add %s to the group of its role, or "
+                            "remove node_hypervisor" % (name, name, ", ".join(model.NODE_GROUPS), name))
+    if refusals:
+        raise AnsibleFilterError("The VM plan cannot be made from this inventory:\n  - %s" % "\n  - ".join(refusals))
     hypervisors = {}
-    for name in hyperv_hosts:
+    for name in view.hyperv:
         picked = _pick(hostvars[name], setting_names)
         picked["address"] = hostvars[name].get("ansible_host", name)
         hypervisors[name] = picked
     nodes = {}
-    for name in groups.get("all", []):
-        if name in hyperv_hosts:
-            continue
-        nodes[name] = _pick(hostvars[name], list(NODE_VARS) + setting_names)
-    first = groups["all"][0] if groups.get("all") else None
-    cluster = {}
-    if first is not None:
-        cluster = {
-            "subnet": hostvars[first].get("cluster_subnet"),
-            "gateway": hostvars[first].get("cluster_gateway"),
-            "domain": hostvars[first].get("cluster_domain"),
-        }
-    missing = [name for name in setting_names if name not in defaults]
-    if missing:
-        raise AnsibleFilterError("vm_plan: defaults lack %s" % ", ".join(missing))
+    for name in view.nodes:
+        nodes[name] = _pick(view.hostvars[name], model.NODE_VARS)
+        nodes[name].update(_pick(hostvars[name], setting_names))
+    cluster = {"subnet": view.cluster.get("cluster_subnet"), "gateway": view.cluster.get("cluster_gateway"),
+               "domain": view.cluster.get("cluster_domain")}
     state_sources = None
     if inventory_sources:
         state_sources = _state_sources(inventory_sources,
                                        {name: nodes[name].get("node_hypervisor") for name in nodes})
     critical = set(groups.get("kube_control_plane", [])) | set(groups.get("etcd", []))
     try:
-        return build_plan(nodes, hypervisors, set(groups.get("gpu_nodes", [])), cluster,
-                          defaults, state_sources=state_sources, critical_nodes=critical)
+        return build_plan(nodes, hypervisors, cluster, defaults, state_sources=state_sources,
+                          critical_nodes=critical)
     except PlanError as exc:
         raise AnsibleFilterError("The VM plan cannot be made from this inventory:\n  - %s"
                                  % "\n  - ".join(exc.errors))

@@ -1,4 +1,6 @@
 # -*- coding: utf-8 -*-
+# Copyright: (c) 2026, ML platform team
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Ask one DNS server for a name's IPv4 addresses, over the wire (RFC 1035).
 
 preflight and validate judge the site's DNS, not the node's resolver:
@@ -79,16 +81,16 @@ def parse_response(data, query_id, name):
     if rcode != 0:
         raise DnsError("server answered %s" % RCODES.get(rcode, "rcode %d" % rcode))
     offset = 12
-    for _ in range(qdcount):
-        _, offset = _read_name(data, offset)
-        offset += 4
+    for _question in range(qdcount):
+        offset = _read_name(data, offset)[1]
+        offset += 4  # QTYPE and QCLASS
     aliases = {name.rstrip(".").lower()}
     addresses = []
-    for _ in range(ancount):
+    for _answer in range(ancount):
         owner, offset = _read_name(data, offset)
         if offset + 10 > len(data):
             raise DnsError("truncated record in the answer")
-        rtype, rclass, _, rdlength = struct.unpack("!HHIH", data[offset:offset + 10])
+        rtype, rclass, _ttl, rdlength = struct.unpack("!HHIH", data[offset:offset + 10])
         offset += 10
         rdata_at = offset
         offset += rdlength
@@ -105,7 +107,7 @@ def query_a(name, server, port=53, timeout=2.0, tries=2):
     """Ask server (an IPv4 address) for name's A records; TCP when the UDP
     answer is truncated. Raises DnsError when the server does not answer."""
     last = "no answer"
-    for _ in range(tries):
+    for _attempt in range(tries):
         query_id = random.randint(0, 0xFFFF)
         packet = build_query(name, query_id)
         try:

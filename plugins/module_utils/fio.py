@@ -1,4 +1,6 @@
 # -*- coding: utf-8 -*-
+# Copyright: (c) 2026, ML platform team
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # Pure helpers for the storage_benchmark module: build fio command lines,
 # parse fio's JSON output, turn it into figures and judge them against
 # thresholds. Nothing here runs a process or touches a file, so plain pytest
@@ -306,7 +308,6 @@ _ERRNO_NAMES = {
 
 def _strerror(error):
     return _ERRNO_NAMES.get(error, "see fio's documentation")
-
 
 
 def fio_messages(lines):

@@ -1,8 +1,11 @@
 # -*- coding: utf-8 -*-
+# Copyright: (c) 2026, ML platform team
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Pure helpers for the gluster_peer, gluster_volume and gluster_health modules.
 
 Three kinds of function, none of which runs anything:
-  * ``*_argv``      build a ``gluster --mode=script --xml`` command line;
+  * ``*_argv``      build a command's words (gluster_cli.GlusterCli adds the
+                    binary, ``--mode=script --xml`` and the timeout, and runs it);
   * ``parse_*``     turn the CLI's XML into plain dicts and lists;
   * plan/evaluate   decide what to change or what is unhealthy from parsed data.
 
@@ -24,9 +27,6 @@ from __future__ import absolute_import, division, print_function
 import xml.etree.ElementTree as ET
 
 __metaclass__ = type
-
-# Environment for every gluster command: parsers expect untranslated messages.
-GLUSTER_ENV = {"LC_ALL": "C", "LANG": "C"}
 
 BOOL_TRUE = frozenset(["on", "yes", "true", "enable", "1"])
 BOOL_FALSE = frozenset(["off", "no", "false", "disable", "0"])
@@ -55,38 +55,34 @@ class GlusterError(Exception):
 # Command builders
 # --------------------------------------------------------------------------
 
-def base_argv(binary="gluster"):
-    return [binary, "--mode=script", "--xml"]
+def pool_list_argv():
+    return ["pool", "list"]
 
 
-def pool_list_argv(binary="gluster"):
-    return base_argv(binary) + ["pool", "list"]
+def peer_probe_argv(host):
+    return ["peer", "probe", host]
 
 
-def peer_probe_argv(host, binary="gluster"):
-    return base_argv(binary) + ["peer", "probe", host]
+def peer_detach_argv(host, force=False):
+    return ["peer", "detach", host] + (["force"] if force else [])
 
 
-def peer_detach_argv(host, force=False, binary="gluster"):
-    return base_argv(binary) + ["peer", "detach", host] + (["force"] if force else [])
-
-
-def volume_info_argv(binary="gluster"):
+def volume_info_argv():
     # Every volume at once: asking for a missing one is an error whose text
     # would have to be matched; an absent entry in the full list is not.
-    return base_argv(binary) + ["volume", "info"]
+    return ["volume", "info"]
 
 
-def volume_status_argv(name, binary="gluster"):
-    return base_argv(binary) + ["volume", "status", name]
+def volume_status_argv(name):
+    return ["volume", "status", name]
 
 
-def volume_get_argv(name, key="all", binary="gluster"):
-    return base_argv(binary) + ["volume", "get", name, key]
+def volume_get_argv(name, key="all"):
+    return ["volume", "get", name, key]
 
 
-def heal_summary_argv(name, binary="gluster"):
-    return base_argv(binary) + ["volume", "heal", name, "info", "summary"]
+def heal_summary_argv(name):
+    return ["volume", "heal", name, "info", "summary"]
 
 
 def replica_tokens(replica, arbiter):
@@ -100,10 +96,9 @@ def replica_tokens(replica, arbiter):
     return tokens
 
 
-def volume_create_argv(name, bricks, replica, arbiter=0, transport="tcp", force=False,
-                       binary="gluster"):
+def volume_create_argv(name, bricks, replica, arbiter=0, transport="tcp", force=False):
     validate_bricks(bricks, replica, arbiter)
-    argv = base_argv(binary) + ["volume", "create", name]
+    argv = ["volume", "create", name]
     argv += replica_tokens(replica, arbiter)
     argv += ["transport", transport]
     argv += list(bricks)
@@ -112,20 +107,20 @@ def volume_create_argv(name, bricks, replica, arbiter=0, transport="tcp", force=
     return argv
 
 
-def volume_start_argv(name, force=False, binary="gluster"):
-    return base_argv(binary) + ["volume", "start", name] + (["force"] if force else [])
+def volume_start_argv(name, force=False):
+    return ["volume", "start", name] + (["force"] if force else [])
 
 
-def volume_stop_argv(name, force=False, binary="gluster"):
-    return base_argv(binary) + ["volume", "stop", name] + (["force"] if force else [])
+def volume_stop_argv(name, force=False):
+    return ["volume", "stop", name] + (["force"] if force else [])
 
 
-def volume_delete_argv(name, binary="gluster"):
-    return base_argv(binary) + ["volume", "delete", name]
+def volume_delete_argv(name):
+    return ["volume", "delete", name]
 
 
-def volume_set_argv(name, key, value, binary="gluster"):
-    return base_argv(binary) + ["volume", "set", name, key, option_to_cli(value)]
+def volume_set_argv(name, key, value):
+    return ["volume", "set", name, key, option_to_cli(value)]
 
 
 # --------------------------------------------------------------------------

@@ -1,4 +1,6 @@
 # -*- coding: utf-8 -*-
+# Copyright: (c) 2026, ML platform team
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Size a storage node's LVM thin pool and brick volumes from its disk (pure functions).
 
 One volume group per brick disk holds one thin pool, and the pool one thin

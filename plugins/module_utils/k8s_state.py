@@ -1,4 +1,6 @@
 # -*- coding: utf-8 -*-
+# Copyright: (c) 2026, ML platform team
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # Pure checks of a live Kubernetes cluster against the cluster description.
 # Inputs are the API's own JSON (kubernetes.core.k8s_info `resources`, the
 # /version document); outputs are problem sentences that name the object and
@@ -149,4 +151,3 @@ def version_summary(version_info, nodes):
         counts[version] = counts.get(version, 0) + 1
     kubelets = ", ".join("%s x%d" % (v, n) for v, n in sorted(counts.items(), key=lambda i: str(i[0])))
     return "kube-apiserver %s; kubelets %s" % ((version_info or {}).get("gitVersion", "?"), kubelets or "none")
-

@@ -1,4 +1,6 @@
 # -*- coding: utf-8 -*-
+# Copyright: (c) 2026, ML platform team
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Pure evaluation of preflight measurements: raw figures in, verdict rows out.
 
 The preflight role gathers raw figures on every node (facts, resolve_names, curl,
@@ -362,13 +364,13 @@ def markdown_report(rows, title="Preflight report", allowlist=None):
            "| node | check | value | threshold | result | detail |",
            "|---|---|---|---|---|---|"]
     for row in rows:
-        out.append("| %s |" % " | ".join(_cell(row[k]) for k in
-                                          ("host", "check", "value", "threshold", "status", "detail")))
+        cells = (_cell(row[k]) for k in ("host", "check", "value", "threshold", "status", "detail"))
+        out.append("| %s |" % " | ".join(cells))
     if allowlist:
         out += ["", "## Egress allowlist", "",
                 "Every node reaches these through the proxy (the network team approves this list).", "",
                 "| host | port | needed by | purpose |", "|---|---|---|---|"]
         for entry in allowlist:
             out.append("| %s | %s | %s | %s |" % (entry["host"], entry["port"], entry["component"],
-                                                 _cell(entry["purpose"])))
+                                                  _cell(entry["purpose"])))
     return "\n".join(out) + "\n"

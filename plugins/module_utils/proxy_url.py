@@ -1,6 +1,5 @@
-# -*- coding: utf-8 -*-
-# Copyright: contributors to this project
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: (c) 2026, ML platform team
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Credentials in a proxy URL (``http://user:password@host:port``).
 
 Pure functions, no Ansible imports: the inventory validation

@@ -1,4 +1,6 @@
 # -*- coding: utf-8 -*-
+# Copyright: (c) 2026, ML platform team
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # Pure evaluation of a release bundle (and optionally the versions found on
 # hosts or in a cluster) against compatibility/matrix.yml; plain pytest covers
 # every rule. The only I/O is load_matrix(), which reads the matrix file.
@@ -15,7 +17,7 @@ import re
 
 # compatibility/matrix.yml of the repository (or collection) holding this file.
 DEFAULT_MATRIX = os.path.normpath(
-    os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir, "compatibility", "matrix.yml")
+    os.path.join(os.path.dirname(os.path.realpath(__file__)), os.pardir, os.pardir, "compatibility", "matrix.yml")
 )
 
 # Rule names are stable identifiers: playbooks and tests match on them.
@@ -369,7 +371,7 @@ def _check_kubeflow(ev, wanted, k8s):
 
 def runtime_name(value):
     """'Docker' / 'docker://24.0.7' (a Node's containerRuntimeVersion) -> 'docker'."""
-    return str(value).strip().lower().split("://")[0].strip()
+    return str(value).strip().lower().split("://", maxsplit=1)[0].strip()
 
 
 def _check_container_runtime(ev, component, value, k8s):

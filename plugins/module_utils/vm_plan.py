@@ -1,4 +1,6 @@
 # -*- coding: utf-8 -*-
+# Copyright: (c) 2026, ML platform team
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Build the per-VM Hyper-V plan from the cluster description (pure functions).
 
 The plan is what `playbooks/provision.yml` creates: one entry per inventory
@@ -10,6 +12,14 @@ written next to the inventory, so a person can review it.
 Settings named `hyperv_vm_*` resolve per VM in this order: the node's own
 host var, then the Hyper-V host's var, then the role default.
 
+The node variables a plan reads (node_ip, node_vcpus, node_memory_mb,
+node_disks, node_gpu_devices, node_mac, node_hypervisor) and cluster_subnet,
+cluster_gateway and cluster_domain have already passed the inventory
+validation's rules (cluster_model.node_defects, run by the vm_plan filter), so
+this module holds no rule of its own on them: only the plan's own rules (the
+disk layout, hyperv_vm_* settings, where a removal is written, MACs derived
+or inside a host's dynamic pool).
+
 No Ansible imports here: plain pytest covers these functions
 (tests/unit/test_vm_plan.py).
 """
@@ -19,6 +29,9 @@ from __future__ import annotations
 import ipaddress
 import ntpath
 import re
+
+# The MAC format the validation accepts, written once (cluster_formats).
+from .cluster_formats import MAC_RE
 
 # Hyper-V's OUI. Hyper-V hands out *dynamic* MACs from a per-host pool
 # 00:15:5D:XX:YY:00-FF, where XX:YY are the last two octets of the host's
@@ -73,13 +86,6 @@ SETTING_KEYS = (
     "gpu_high_mmio_mb_per_gpu",
 )
 
-_DISK_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
-_HOST_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
-# PCI location path as Get-PnpDeviceProperty DEVPKEY_Device_LocationPaths
-# prints it, e.g. PCIROOT(0)#PCI(0300)#PCI(0000).
-_LOCATION_PATH = re.compile(r"^PCIROOT\([0-9A-Fa-f]+\)(#PCI\([0-9A-Fa-f]{4}\))+$")
-_MAC = re.compile(r"^[0-9a-f]{2}([:-]?[0-9a-f]{2}){5}$")
-
 CHOICES = {
     "state": ("present", "absent"),
     "os_disk_mode": ("copy", "differencing"),
@@ -101,7 +107,7 @@ def normalize_mac(value):
     if not isinstance(value, str):
         return None
     text = value.strip().lower()
-    if not _MAC.match(text):
+    if not MAC_RE.match(text):
         return None
     digits = re.sub(r"[:-]", "", text)
     return ":".join(digits[i:i + 2] for i in range(0, 12, 2))
@@ -192,25 +198,14 @@ def _plan_disks(name, disks, vm_path, errors):
                       "[{name: os, size_gb: 100}, ...]" % name)
         return None, []
     planned = []
-    seen = set()
     for index, disk in enumerate(disks):
         if not isinstance(disk, dict) or set(disk) != {"name", "size_gb"}:
             errors.append("host %s: node_disks[%d] is %r; each disk is {name, size_gb}"
                           % (name, index, disk))
             continue
+        # Names and sizes are the validation's rules (cluster_rules_nodes); the shape
+        # is checked here too because vm_disk_path reads node_disks on its own.
         disk_name, size = disk["name"], disk["size_gb"]
-        if not isinstance(disk_name, str) or not _DISK_NAME.match(disk_name):
-            errors.append("host %s: node_disks[%d].name %r: use a-z, 0-9, '-', '_'"
-                          % (name, index, disk_name))
-            continue
-        if disk_name in seen:
-            errors.append("host %s: node_disks has two disks named %r" % (name, disk_name))
-            continue
-        seen.add(disk_name)
-        if not _is_int(size) or size < 1 or size > 65536:
-            errors.append("host %s: node_disks[%d].size_gb is %r; use a whole number "
-                          "1-65536 (GB)" % (name, index, size))
-            continue
         lun = OS_DISK_LUN + len(planned)
         planned.append({
             "name": disk_name,
@@ -285,17 +280,17 @@ def state_source_errors(name, effective, sources):
     return errors
 
 
-def build_plan(nodes, hypervisors, gpu_nodes, cluster, defaults, state_sources=None,
-               critical_nodes=()):
+def build_plan(nodes, hypervisors, cluster, defaults, state_sources=None, critical_nodes=()):
     """Plan every VM of the cluster description.
 
     nodes:       {inventory name: {node_* and hyperv_vm_* host vars}}, every
-                 host that is not a Hyper-V host (hosts without
-                 node_hypervisor are skipped when no Hyper-V host exists).
+                 node of the description (hosts without node_hypervisor are
+                 skipped: no Hyper-V host exists). Their node_* values have
+                 passed cluster_model.node_defects.
     hypervisors: {inventory name: {"address": ansible_host or name,
                  hyperv_vm_* host vars}}.
-    gpu_nodes:   names in the gpu_nodes group.
-    cluster:     {"subnet", "gateway", "domain"} from group_vars/all.
+    cluster:     {"subnet", "gateway", "domain"} from group_vars/all, validated
+                 with the nodes.
     defaults:    {"hyperv_vm_<setting>": value} for every SETTING_KEYS entry.
     state_sources: {vm name: where hyperv_vm_state is set, see
                  state_source_errors}; None skips that check (no inventory).
@@ -309,35 +304,13 @@ def build_plan(nodes, hypervisors, gpu_nodes, cluster, defaults, state_sources=N
     PlanError naming every defect (host, variable, fix) at once.
     """
     errors = []
-    try:
-        subnet = ipaddress.IPv4Network(cluster["subnet"], strict=True)
-    except (ipaddress.AddressValueError, ipaddress.NetmaskValueError, ValueError,
-            TypeError, KeyError):
-        raise PlanError(["cluster_subnet is %r; write it as network/prefix, "
-                         "e.g. 10.20.0.0/24" % (cluster.get("subnet"),)])
-    if not isinstance(cluster.get("domain"), str) or not cluster.get("domain"):
-        raise PlanError(["cluster_domain is %r; set the node network's DNS domain"
-                         % (cluster.get("domain"),)])
-
+    subnet = ipaddress.IPv4Network(cluster["subnet"])
     plan = []
     macs = {}
-    gpus_seen = {}
     for name in sorted(nodes):
         node = nodes[name]
         hv_name = node.get("node_hypervisor")
         if not hv_name:
-            if hypervisors:
-                errors.append("host %s: node_hypervisor is not set; name the hyperv_hosts "
-                              "host that runs this VM (one of %s)"
-                              % (name, ", ".join(sorted(hypervisors))))
-            continue
-        if hv_name not in hypervisors:
-            errors.append("host %s: node_hypervisor %r is not in hyperv_hosts (%s)"
-                          % (name, hv_name, ", ".join(sorted(hypervisors)) or "empty"))
-            continue
-        if not _HOST_NAME.match(name):
-            errors.append("host %s: a VM's inventory name is its host name and Hyper-V "
-                          "VM name: use a-z, 0-9 and '-' (RFC 1123 label)" % name)
             continue
         hv = hypervisors[hv_name]
         settings = {key: _setting(key, node, hv, defaults) for key in SETTING_KEYS if key != "state"}
@@ -348,59 +321,19 @@ def build_plan(nodes, hypervisors, gpu_nodes, cluster, defaults, state_sources=N
         elif hv.get("hyperv_vm_state") == "absent":
             errors.extend(state_source_errors(name, settings["state"], {"hypervisor": {hv_name: "absent"}}))
 
-        ip = _ipv4(node.get("node_ip"))
-        if ip is None:
-            errors.append("host %s: node_ip %r is not an IPv4 address"
-                          % (name, node.get("node_ip")))
-            continue
-        if ip not in subnet or ip in (subnet.network_address, subnet.broadcast_address):
-            errors.append("host %s: node_ip %s is not a host address of cluster_subnet %s"
-                          % (name, ip, subnet))
-
-        vcpus = node.get("node_vcpus")
-        if not _is_int(vcpus) or not 1 <= vcpus <= 240:
-            errors.append("host %s: node_vcpus is %r; use a whole number 1-240"
-                          % (name, vcpus))
-        memory = node.get("node_memory_mb")
-        if not _is_int(memory) or memory < 1024 or memory % 2:
-            errors.append("host %s: node_memory_mb is %r; use an even number of MB, at "
-                          "least 1024 (Hyper-V allocates memory in 2 MB steps)"
-                          % (name, memory))
-
-        gpus = node.get("node_gpu_devices") or []
-        if gpus and name not in gpu_nodes:
-            errors.append("host %s: node_gpu_devices is set but the host is not in "
-                          "gpu_nodes; add it there or remove the devices" % name)
-        if not isinstance(gpus, list):
-            errors.append("host %s: node_gpu_devices must be a list of PCI location paths"
-                          % name)
-            gpus = []
-        for path in gpus:
-            if not isinstance(path, str) or not _LOCATION_PATH.match(path):
-                errors.append("host %s: node_gpu_devices entry %r is not a PCI location "
-                              "path such as PCIROOT(0)#PCI(0300)#PCI(0000)" % (name, path))
-                continue
-            key = (hv_name, path.upper())
-            if key in gpus_seen and settings["state"] == "present":
-                errors.append("host %s: GPU %s of %s is already assigned to %s; a device "
-                              "goes to one VM only" % (name, path, hv_name, gpus_seen[key]))
-            elif settings["state"] == "present":
-                gpus_seen[key] = name
+        ip = ipaddress.IPv4Address(node["node_ip"])
+        vcpus = node["node_vcpus"]
+        memory = node["node_memory_mb"]
+        gpus = list(node.get("node_gpu_devices") or [])
 
         if node.get("node_mac") not in (None, ""):
             mac = normalize_mac(node["node_mac"])
-            if mac is None:
-                errors.append("host %s: node_mac %r is not a MAC address; quote it: "
-                              "\"00:15:5d:..\"" % (name, node["node_mac"]))
-                continue
-            if int(mac[:2], 16) & 1:
-                errors.append("host %s: node_mac %s is a multicast address; a VM needs a "
-                              "unicast MAC (first byte even)" % (name, mac))
             mac_source = "node_mac"
         else:
             mac = derive_mac(str(ip))
             mac_source = ("derived from node_ip (00:15:5d:fe + its last two octets), so "
                           "it survives re-creation and stays out of Hyper-V's dynamic pools")
+        # Derived MACs repeat beyond a /16; two equal node_mac are the validation's.
         if mac in macs:
             errors.append("host %s: MAC %s is also %s's; set a distinct node_mac on one "
                           "of them" % (name, mac, macs[mac]))
@@ -453,13 +386,6 @@ def build_plan(nodes, hypervisors, gpu_nodes, cluster, defaults, state_sources=N
             "automatic_stop_action": stop_action,
         })
 
-    ips = {}
-    for vm in plan:
-        if vm["ip"] in ips:
-            errors.append("host %s: node_ip %s is also %s's" % (vm["name"], vm["ip"], ips[vm["ip"]]))
-        ips.setdefault(vm["ip"], vm["name"])
-        if vm["ip"] == str(cluster.get("gateway")):
-            errors.append("host %s: node_ip %s is cluster_gateway" % (vm["name"], vm["ip"]))
     if errors:
         raise PlanError(errors)
     return sorted(plan, key=lambda vm: (vm["hypervisor"], vm["name"]))
@@ -590,7 +516,7 @@ def folder_cleanup(files, os_disk_path, seed_pattern="cidata-*.iso"):
     when nothing is kept, and never recursively. Returns (delete, keep,
     remove_folder).
     """
-    prefix, _, suffix = seed_pattern.partition("*")
+    prefix, _sep, suffix = seed_pattern.partition("*")
     delete, keep = [], []
     for path in files:
         base = ntpath.basename(path)

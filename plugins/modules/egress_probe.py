@@ -1,5 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
+# Copyright: (c) 2026, ML platform team
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # Runner only: what an answer means (the origin's, the proxy's refusal, a
 # TLS-intercepting proxy's block page) is judged on the controller by
 # plugins/module_utils/egress.py, which plain pytest covers with answers
@@ -48,12 +50,12 @@ options:
     type: str
     default: ""
 author:
-  - ML platform team
+  - ML platform team (@mlplatform)
 """
 
 EXAMPLES = r"""
 - name: Probe the release bundle's endpoints through the proxy
-  egress_probe:
+  mlplatform.installer.egress_probe:
     urls: [https://dl.k8s.io/release/stable.txt, http://deb.debian.org/debian/]
     timeout: 10
     http_proxy: http://proxy.lab.example.com:3128

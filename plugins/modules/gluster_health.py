@@ -1,7 +1,9 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
-# Runner only: XML parsing and the health rules live in
-# plugins/module_utils/gluster.py, which plain pytest covers.
+# Copyright: (c) 2026, ML platform team
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Module only: XML parsing and the health rules live in plugins/module_utils/gluster.py
+# (plain pytest), running the CLI in gluster_cli.py.
 
 from __future__ import absolute_import, division, print_function
 
@@ -64,18 +66,18 @@ notes:
   - Heal counters come from C(volume heal VOL info summary), which starts a short-lived client
     process per call (about a second per volume).
 author:
-  - ML platform team
+  - ML platform team (@mlplatform)
 """
 
 EXAMPLES = r"""
 - name: Storage must be healthy before nodes are touched
-  gluster_health:
+  mlplatform.installer.gluster_health:
     volumes: [gv0]
   run_once: true
   delegate_to: "{{ groups['gluster_nodes'][0] }}"
 
 - name: Wait for the self-heal after a node came back
-  gluster_health:
+  mlplatform.installer.gluster_health:
     wait_timeout: 600
   register: __storage_heal
 """
@@ -126,10 +128,8 @@ installed:
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.gluster import (
-    GLUSTER_ENV,
+from ansible_collections.mlplatform.installer.plugins.module_utils.gluster import (
     GlusterError,
-    check_exit,
     evaluate_pool,
     evaluate_volume,
     heal_summary_argv,
@@ -143,24 +143,25 @@ from ansible.module_utils.gluster import (
     volume_info_argv,
     volume_status_argv,
 )
+from ansible_collections.mlplatform.installer.plugins.module_utils.gluster_cli import GlusterCli
 
 
-def read(module, argv, parser):
-    rc, out, err = module.run_command(argv, environ_update=GLUSTER_ENV)
+def read(cli, words, parser):
+    """(parsed, None), or (None, the failure naming the command): a check reports, never stops."""
     try:
-        return parser(check_exit(rc, out, err)), None
+        return cli.run(words, parser), None
     except GlusterError as exc:
-        return None, "`%s` failed: %s" % (" ".join(argv), exc.message)
+        return None, exc.message
 
 
-def check(module, binary, wanted, max_pending, require_quorum):
+def check(cli, wanted, max_pending, require_quorum):
     """One pass over the cluster: (peers, volume reports, problems)."""
     problems = []
-    pool, error = read(module, pool_list_argv(binary), parse_pool_list)
+    pool, error = read(cli, pool_list_argv(), parse_pool_list)
     if error:
         return [], {}, [error + " (is glusterd running on this node?)"]
     problems += evaluate_pool(pool)
-    infos, error = read(module, volume_info_argv(binary), parse_volume_info)
+    infos, error = read(cli, volume_info_argv(), parse_volume_info)
     if error:
         return pool, {}, problems + [error]
     names = wanted or sorted(infos)
@@ -172,15 +173,15 @@ def check(module, binary, wanted, max_pending, require_quorum):
             continue
         status = heal = None
         if info["started"]:
-            status, error = read(module, volume_status_argv(name, binary), parse_volume_status)
+            status, error = read(cli, volume_status_argv(name), parse_volume_status)
             if error:
                 problems.append(error)
             status = (status or {}).get(name, {})
             if info["replica_count"] > 1:
-                heal, error = read(module, heal_summary_argv(name, binary), parse_heal_summary)
+                heal, error = read(cli, heal_summary_argv(name), parse_heal_summary)
                 if error:
                     problems.append("%s: heal state unknown: %s" % (name, error))
-        options, error = read(module, volume_get_argv(name, binary=binary), parse_volume_get)
+        options, error = read(cli, volume_get_argv(name), parse_volume_get)
         if error:
             problems.append(error)
         report, found = evaluate_volume(name, info, status, heal, options or {}, pool,
@@ -215,11 +216,11 @@ def main():
             module.exit_json(**result)
         module.fail_json(msg="the gluster CLI (%s) is not installed on this node" % p["binary"], **result)
 
+    cli = GlusterCli(module, binary)
     started = time.time()
     deadline = started + max(p["wait_timeout"], 0)
     while True:
-        peers, volumes, problems = check(module, binary, p["volumes"], p["max_pending_heals"],
-                                         p["require_quorum_options"])
+        peers, volumes, problems = check(cli, p["volumes"], p["max_pending_heals"], p["require_quorum_options"])
         result["checks"] += 1
         if not problems or time.time() + p["wait_interval"] > deadline:
             break

@@ -1,7 +1,9 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
-# Runner only: command building and XML parsing live in
-# plugins/module_utils/gluster.py, which plain pytest covers.
+# Copyright: (c) 2026, ML platform team
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Module only: command words and XML parsing live in plugins/module_utils/gluster.py
+# (plain pytest), running them in plugins/module_utils/gluster_cli.py.
 
 from __future__ import absolute_import, division, print_function
 
@@ -53,18 +55,18 @@ options:
 requirements:
   - glusterd running on the target
 author:
-  - ML platform team
+  - ML platform team (@mlplatform)
 """
 
 EXAMPLES = r"""
 - name: Form the trusted pool from the first storage node
-  gluster_peer:
+  mlplatform.installer.gluster_peer:
     nodes: [10.0.20.31, 10.0.20.32, 10.0.20.33]
   run_once: true
   delegate_to: gluster1
 
 - name: Remove a storage node that no longer holds bricks
-  gluster_peer:
+  mlplatform.installer.gluster_peer:
     nodes: [10.0.20.34]
     state: absent
 """
@@ -100,11 +102,8 @@ import socket
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.gluster import (
-    GLUSTER_ENV,
+from ansible_collections.mlplatform.installer.plugins.module_utils.gluster import (
     GlusterError,
-    check_exit,
-    parse_cli,
     parse_pool_list,
     parse_probe,
     peer_detach_argv,
@@ -114,11 +113,7 @@ from ansible.module_utils.gluster import (
     pool_list_argv,
     unconnected_peers,
 )
-
-
-def run_gluster(module, argv):
-    rc, out, err = module.run_command(argv, environ_update=GLUSTER_ENV)
-    return check_exit(rc, out, err)
+from ansible_collections.mlplatform.installer.plugins.module_utils.gluster_cli import GlusterCli
 
 
 def is_local(host):
@@ -127,7 +122,7 @@ def is_local(host):
         infos = socket.getaddrinfo(host, None, 0, socket.SOCK_STREAM)
     except socket.gaierror:
         return False
-    for family, _, _, _, sockaddr in infos:
+    for family, _type, _proto, _canonname, sockaddr in infos:
         sock = socket.socket(family, socket.SOCK_STREAM)
         try:
             sock.bind((sockaddr[0], 0))
@@ -151,7 +146,7 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    binary = module.get_bin_path(params["binary"], required=True)
+    cli = GlusterCli(module, module.get_bin_path(params["binary"], required=True))
     nodes = [n.strip() for n in params["nodes"] if n and n.strip()]
     result = dict(changed=False, probed=[], detached=[], peers=[], commands=[])
 
@@ -161,11 +156,10 @@ def main():
         module.fail_json(msg=msg, **result)
 
     def pool():
-        argv = pool_list_argv(binary)
         try:
-            return parse_pool_list(run_gluster(module, argv))
+            return cli.run(pool_list_argv(), parse_pool_list)
         except GlusterError as exc:
-            fail("`%s` failed" % " ".join(argv), exc)
+            fail("reading the pool failed", exc)
 
     local_hosts = set(n for n in nodes if is_local(n))
     current = pool()
@@ -173,28 +167,27 @@ def main():
     if params["state"] == "present":
         todo = peers_to_probe(current, nodes, local_hosts)
         for host in todo:
-            argv = peer_probe_argv(host, binary)
-            result["commands"].append(argv)
+            words = peer_probe_argv(host)
+            result["commands"].append(cli.command(words))
             if module.check_mode:
                 result["probed"].append(host)
                 continue
             try:
-                outcome = parse_probe(run_gluster(module, argv))
+                outcome = cli.run(words, parse_probe)
             except GlusterError as exc:
-                fail("probing %s from this node failed (`%s`); check glusterd on %s and TCP 24007"
-                     % (host, " ".join(argv), host), exc)
+                fail("probing %s from this node failed; check glusterd on %s and TCP 24007" % (host, host), exc)
             if outcome == "probed":
                 result["probed"].append(host)
     else:
         todo = peers_to_detach(current, nodes, local_hosts)
         for host in todo:
-            argv = peer_detach_argv(host, params["force"], binary)
-            result["commands"].append(argv)
+            words = peer_detach_argv(host, params["force"])
+            result["commands"].append(cli.command(words))
             if not module.check_mode:
                 try:
-                    parse_cli(run_gluster(module, argv), argv)
+                    cli.run(words)
                 except GlusterError as exc:
-                    fail("detaching %s failed (`%s`)" % (host, " ".join(argv)), exc)
+                    fail("detaching %s failed" % host, exc)
             result["detached"].append(host)
 
     result["changed"] = bool(result["probed"] or result["detached"])
@@ -217,7 +210,7 @@ def main():
     if missing or bad:
         details = ["%s not in the pool" % n for n in missing]
         details += ["%s is %s and %s" % (p["hostname"], "connected" if p["connected"] else "disconnected",
-                                          p["state"] or "in no state") for p in bad]
+                                         p["state"] or "in no state") for p in bad]
         fail("peers not ready after %ds: %s; check glusterd and TCP 24007 on those nodes"
              % (params["wait_timeout"], "; ".join(details)))
     module.exit_json(**result)

@@ -1,7 +1,9 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
-# Runner only: command building, XML parsing and the change plan live in
-# plugins/module_utils/gluster.py, which plain pytest covers.
+# Copyright: (c) 2026, ML platform team
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Module only: command words, XML parsing and the change plan live in
+# plugins/module_utils/gluster.py (plain pytest), running them in gluster_cli.py.
 
 from __future__ import absolute_import, division, print_function
 
@@ -71,12 +73,12 @@ options:
 requirements:
   - glusterd running on the target, every brick host in its trusted pool
 author:
-  - ML platform team
+  - ML platform team (@mlplatform)
 """
 
 EXAMPLES = r"""
 - name: Replica 3 volume with server and client quorum
-  gluster_volume:
+  mlplatform.installer.gluster_volume:
     name: gv0
     bricks:
       - 10.0.20.31:/data/glusterfs/gv0/brick
@@ -90,7 +92,7 @@ EXAMPLES = r"""
   run_once: true
 
 - name: Arbiter volume (two data copies, metadata-only third brick)
-  gluster_volume:
+  mlplatform.installer.gluster_volume:
     name: gva
     bricks: [10.0.20.31:/data/glusterfs/gva/brick, 10.0.20.32:/data/glusterfs/gva/brick,
              10.0.20.33:/data/glusterfs/gva/brick]
@@ -131,14 +133,11 @@ commands:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.gluster import (
-    GLUSTER_ENV,
+from ansible_collections.mlplatform.installer.plugins.module_utils.gluster import (
     GlusterError,
-    check_exit,
     current_options,
     layout_mismatch,
     option_changes,
-    parse_cli,
     parse_volume_get,
     parse_volume_info,
     validate_bricks,
@@ -151,43 +150,40 @@ from ansible.module_utils.gluster import (
     volume_start_argv,
     volume_stop_argv,
 )
+from ansible_collections.mlplatform.installer.plugins.module_utils.gluster_cli import GlusterCli
 
 
-class Runner(object):
-    def __init__(self, module, binary, result):
+class Steps(object):
+    """The module's reads and changes; a gluster failure ends the module, named."""
+
+    def __init__(self, module, cli, result):
         self.module = module
-        self.binary = binary
+        self.cli = cli
         self.result = result
 
-    def fail(self, msg, exc=None, argv=None):
-        if argv is not None:
-            msg = "%s (`%s`)" % (msg, " ".join(argv))
-        if exc is not None:
-            msg = "%s: %s" % (msg, exc.message)
-        self.module.fail_json(msg=msg, **self.result)
+    def fail(self, msg, exc):
+        self.module.fail_json(msg="%s: %s" % (msg, exc.message), **self.result)
 
-    def read(self, argv, parser, what):
-        rc, out, err = self.module.run_command(argv, environ_update=GLUSTER_ENV)
+    def read(self, words, parser, what):
         try:
-            return parser(check_exit(rc, out, err))
+            return self.cli.run(words, parser)
         except GlusterError as exc:
-            self.fail("reading %s failed" % what, exc, argv)
+            self.fail("reading %s failed" % what, exc)
 
-    def change(self, action, argv, what):
+    def change(self, action, words, what):
         """Record one change; run it unless in check mode."""
         self.result["actions"].append(action)
-        self.result["commands"].append(argv)
+        self.result["commands"].append(self.cli.command(words))
         self.result["changed"] = True
         if self.module.check_mode:
             return
-        rc, out, err = self.module.run_command(argv, environ_update=GLUSTER_ENV)
         try:
-            parse_cli(check_exit(rc, out, err), argv)
+            self.cli.run(words)
         except GlusterError as exc:
-            self.fail("%s failed" % what, exc, argv)
+            self.fail("%s failed" % what, exc)
 
     def info(self, name):
-        return self.read(volume_info_argv(self.binary), parse_volume_info, "volume info").get(name)
+        return self.read(volume_info_argv(), parse_volume_info, "volume info").get(name)
 
 
 def main():
@@ -208,8 +204,7 @@ def main():
     p = module.params
     name = p["name"]
     result = dict(changed=False, volume={}, options_changed={}, actions=[], commands=[])
-    runner = Runner(module, module.get_bin_path(p["binary"], required=True), result)
-    binary = runner.binary
+    runner = Steps(module, GlusterCli(module, module.get_bin_path(p["binary"], required=True)), result)
 
     try:
         validate_layout(p["replica"], p["arbiter"])
@@ -227,17 +222,16 @@ def main():
     if p["state"] == "absent":
         if volume is not None:
             if volume["started"]:
-                runner.change("stop", volume_stop_argv(name, binary=binary), "stopping volume %s" % name)
-            runner.change("delete", volume_delete_argv(name, binary=binary), "deleting volume %s" % name)
+                runner.change("stop", volume_stop_argv(name), "stopping volume %s" % name)
+            runner.change("delete", volume_delete_argv(name), "deleting volume %s" % name)
         module.exit_json(**result)
 
     if volume is None:
         if not p["bricks"]:
             module.fail_json(msg="volume %s does not exist and no bricks were given to create it" % name,
                              **result)
-        argv = volume_create_argv(name, p["bricks"], p["replica"], p["arbiter"], p["transport"],
-                                  p["force"], binary)
-        runner.change("create", argv, "creating volume %s" % name)
+        words = volume_create_argv(name, p["bricks"], p["replica"], p["arbiter"], p["transport"], p["force"])
+        runner.change("create", words, "creating volume %s" % name)
         if not module.check_mode:
             volume = runner.info(name)
     elif p["bricks"]:
@@ -253,18 +247,18 @@ def main():
             current = {}
         else:
             current = current_options(
-                runner.read(volume_get_argv(name, binary=binary), parse_volume_get, "options of %s" % name),
+                runner.read(volume_get_argv(name), parse_volume_get, "options of %s" % name),
                 volume["options"])
         for key, before, after in option_changes(p["options"], current):
-            runner.change("set %s" % key, volume_set_argv(name, key, after, binary),
+            runner.change("set %s" % key, volume_set_argv(name, key, after),
                           "setting %s=%s on volume %s" % (key, after, name))
             result["options_changed"][key] = {"before": before, "after": after}
 
     started = bool(volume and volume["started"])
     if p["state"] == "started" and not started:
-        runner.change("start", volume_start_argv(name, binary=binary), "starting volume %s" % name)
+        runner.change("start", volume_start_argv(name), "starting volume %s" % name)
     elif p["state"] == "stopped" and started:
-        runner.change("stop", volume_stop_argv(name, binary=binary), "stopping volume %s" % name)
+        runner.change("stop", volume_stop_argv(name), "stopping volume %s" % name)
 
     if not module.check_mode or volume is not None:
         result["volume"] = runner.info(name) or {}

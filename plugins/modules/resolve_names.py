@@ -1,5 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
+# Copyright: (c) 2026, ML platform team
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # Asks the site's DNS servers for each name, over the wire, never through the
 # node's resolver: node prep writes every node to /etc/hosts, which
 # getaddrinfo reads first, so a stale DNS record would hide behind it.
@@ -38,12 +40,12 @@ options:
     type: float
     default: 2.0
 author:
-  - ML platform team
+  - ML platform team (@mlplatform)
 """
 
 EXAMPLES = r"""
 - name: Resolve every node FQDN with the site's DNS servers
-  resolve_names:
+  mlplatform.installer.resolve_names:
     names: [cp1.lab.example.com, worker1.lab.example.com]
     servers: "{{ cluster_dns_servers }}"
   register: __preflight_resolved
@@ -62,7 +64,7 @@ by_server:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.dns_query import DnsError, query_a
+from ansible_collections.mlplatform.installer.plugins.module_utils.dns_query import DnsError, query_a
 
 
 def main():

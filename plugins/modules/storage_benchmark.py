@@ -1,5 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
+# Copyright: (c) 2026, ML platform team
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # Runner only: command building, parsing and threshold logic live in
 # plugins/module_utils/fio.py, which plain pytest covers.
 
@@ -101,19 +103,19 @@ notes:
   - Never reports a change - the work files are removed before it returns.
   - Check mode runs nothing; the figures are then empty.
 author:
-  - ML platform team
+  - ML platform team (@mlplatform)
 """
 
 EXAMPLES = r"""
 - name: Measure the etcd disk of control plane nodes
-  storage_benchmark:
+  mlplatform.installer.storage_benchmark:
     path: /var/lib/etcd
     profiles: [etcd, seqwrite]
     role: etcd
   register: __storage_benchmark_etcd
 
 - name: Measure a worker's data disk with a stricter random write floor
-  storage_benchmark:
+  mlplatform.installer.storage_benchmark:
     path: /var/lib/containerd
     size: 256m
     runtime: 15
@@ -198,7 +200,7 @@ import stat
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.fio import (
+from ansible_collections.mlplatform.installer.plugins.module_utils.fio import (
     PROFILE_NAMES,
     RUNTIME_MAX_SECONDS,
     FioError,
@@ -394,9 +396,9 @@ def main():
     result["thresholds"] = thresholds
     uncovered = uncovered_thresholds(thresholds, profiles)
     if uncovered:
+        needed = ", ".join(sorted(set(uncovered.values())))
         module.fail_json(msg="threshold(s) %s need profile(s) %s, which are not in profiles: add them, or "
-                         "set the threshold to null to drop it" % (", ".join(uncovered),
-                                                                  ", ".join(sorted(set(uncovered.values())))),
+                         "set the threshold to null to drop it" % (", ".join(uncovered), needed),
                          **result)
 
     if module.check_mode:

@@ -1,5 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
+# Copyright: (c) 2026, ML platform team
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # Documentation only: the work is done on the controller by the action plugin
 # plugins/action/version_check.py (like ansible.builtin.assert), with the
 # rules in plugins/module_utils/version_matrix.py and the data in
@@ -63,17 +65,17 @@ notes:
   - Versions may carry a C(v) prefix or a package suffix (C(v1.35.4), C(1.7.28-0ubuntu1)); OS names are written
     C(ubuntu-24.04) or as in facts (C(Ubuntu 24.04)).
 author:
-  - ML platform team
+  - ML platform team (@mlplatform)
 """
 
 EXAMPLES = r"""
 - name: Check a release bundle alone (the inventory validation already does this for cluster_release)
-  version_check:
+  mlplatform.installer.version_check:
     wanted: "{{ cluster_release }}"
   run_once: true
 
 - name: Check what runs against what is wanted before an upgrade
-  version_check:
+  mlplatform.installer.version_check:
     wanted: "{{ cluster_release }}"
     found:
       ansible_core: "{{ ansible_version.full }}"

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Regenerate tests/unit/fixtures/powershell/cmdlet-parameters.json.
 
 The PowerShell scripts of roles/hyperv_vm cannot run here (no PowerShell, no
@@ -9,7 +9,7 @@ Windows Server 2025) and MicrosoftDocs/PowerShell-Docs (Windows PowerShell
 5.1 core modules). Each page has one `### -<Parameter>` heading per parameter.
 
 Usage (with both repositories checked out or mirrored as bare git dirs):
-  tests/tools/powershell_reference.py WINDOWS_POWERSHELL_DOCS_GIT POWERSHELL_DOCS_GIT
+  .venv/bin/python tests/tools/powershell_reference.py WINDOWS_POWERSHELL_DOCS_GIT POWERSHELL_DOCS_GIT
 """
 
 import json
@@ -46,8 +46,7 @@ def main(argv):
     for index, folder, module in SOURCES:
         repo = repos[index]
         commit = git(repo, "rev-parse", "HEAD").strip()
-        result["_source"][module] = "%s %s@%s" % (REPOSITORIES[index],
-                                                   folder, commit)
+        result["_source"][module] = "%s %s@%s" % (REPOSITORIES[index], folder, commit)
         for name in git(repo, "ls-tree", "--name-only", "HEAD", folder + "/").split():
             base = os.path.basename(name)
             if not CMDLET.match(base):

@@ -18,7 +18,7 @@ import os
 import re
 
 import pytest
-from module_utils import cluster_model as cm
+from ansible_collections.mlplatform.installer.plugins.module_utils import cluster_model as cm
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIXTURES = os.path.join(REPO, "tests", "fixtures", "inventories")
@@ -170,7 +170,7 @@ def test_check_that_raises_becomes_internal_defect(base_model, monkeypatch):
     def broken(_self):
         raise KeyError("boom")
 
-    monkeypatch.setattr(cm._Validator, "_check_gluster", broken)
+    monkeypatch.setattr(cm.Validator, "_check_gluster", broken)
     defects = cm.validate(base_model)
     assert [d.where for d in defects] == ["validation"]
     assert "KeyError" in str(defects[0]) and "Fix: report this as a bug" in str(defects[0])
@@ -256,13 +256,13 @@ def test_ca_bundle_names_the_bad_certificate(tmp_path):
     bundle = tmp_path / "bundle.pem"
     future = datetime.datetime.now() + datetime.timedelta(days=365)
     bundle.write_bytes(_certificate(future) + _certificate(future, ca=False, cn="www.example.com"))
-    assert [p for p, _ in cm.ca_bundle_problems(str(bundle))] == ["certificate 2 (CN=www.example.com) is not a CA certificate"]
+    assert [p for p, _fix in cm.ca_bundle_problems(str(bundle))] == ["certificate 2 (CN=www.example.com) is not a CA certificate"]
 
 
 def test_ca_bundle_with_broken_base64(tmp_path):
     bundle = tmp_path / "bundle.pem"
     bundle.write_text("-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n")
-    assert [p for p, _ in cm.ca_bundle_problems(str(bundle))] == ["certificate 1 of the bundle is not valid base64"]
+    assert [p for p, _fix in cm.ca_bundle_problems(str(bundle))] == ["certificate 1 of the bundle is not valid base64"]
 
 
 def test_ca_bundle_directory(tmp_path):
@@ -354,10 +354,10 @@ REFUSED = [
 ]
 
 
-@pytest.mark.parametrize("changes, rules", REFUSED, ids=[r[0] for _, r in REFUSED])
+@pytest.mark.parametrize("changes, rules", REFUSED, ids=[r[0] for _changes, r in REFUSED])
 def test_bundle_rules_are_version_checks_rules(base_model, changes, rules):
     """One implementation: the defects name exactly the rules version_matrix.evaluate finds."""
-    from module_utils import version_matrix as vm
+    from ansible_collections.mlplatform.installer.plugins.module_utils import version_matrix as vm
 
     model = _with_release(base_model, **changes)
     release = model["hostvars"]["cp1"]["cluster_release"]
@@ -393,7 +393,7 @@ def test_every_unknown_key_is_a_defect_with_the_closest_key(base_model):
 
 
 def test_matrix_given_in_the_model_is_used(base_model):
-    from module_utils import version_matrix as vm
+    from ansible_collections.mlplatform.installer.plugins.module_utils import version_matrix as vm
 
     matrix = copy.deepcopy(vm.load_matrix())
     matrix["kubespray"]["v2.31.0"]["kubernetes"]["newest_patch"]["1.35"] = "1.35.3"
@@ -404,7 +404,7 @@ def test_matrix_given_in_the_model_is_used(base_model):
 
 
 def test_unreadable_matrix_is_a_defect_not_a_pass(base_model, tmp_path, monkeypatch):
-    from module_utils import version_matrix as vm
+    from ansible_collections.mlplatform.installer.plugins.module_utils import version_matrix as vm
 
     broken = tmp_path / "matrix.yml"
     broken.write_text("kubespray: [\n", encoding="utf-8")

@@ -5,9 +5,9 @@ import os
 
 import pytest
 
-from action import clock_offset, preflight_report
-from callback import layer_times
-from filter import preflight as preflight_filters
+from ansible_collections.mlplatform.installer.plugins.action import clock_offset, preflight_report
+from ansible_collections.mlplatform.installer.plugins.callback import layer_times
+from ansible_collections.mlplatform.installer.plugins.filter import preflight as preflight_filters
 
 
 def test_clock_offset_uses_the_midpoint_and_half_the_round_trip():
@@ -26,6 +26,42 @@ def test_clock_offset_uses_the_midpoint_and_half_the_round_trip():
 ])
 def test_layer_of_play_names(name, layer):
     assert layer_times.layer_of(name) == layer
+
+
+class _Play:
+    def __init__(self, name):
+        self.name = name
+
+    def get_name(self):
+        return self.name
+
+
+class _Display:
+    def __init__(self):
+        self.lines = []
+
+    def banner(self, text):
+        self.lines.append("BANNER " + text)
+
+    def display(self, text):
+        self.lines.append(text)
+
+
+def test_layer_times_table_sums_each_layer_and_aligns_its_names(monkeypatch):
+    clock = iter([100.0, 100.0, 102.0, 102.0, 112.5, 112.5, 113.0, 113.0])
+    monkeypatch.setattr(layer_times.time, "monotonic", lambda: next(clock))
+    callback = layer_times.CallbackModule()  # run starts at 100.0
+    callback._display = _Display()
+    callback.v2_playbook_on_play_start(_Play("Preflight | measure"))  # 100.0
+    callback.v2_playbook_on_play_start(_Play("Storage | gluster"))  # closes Preflight at 102.0
+    callback.v2_playbook_on_play_start(_Play("Preflight | report"))  # closes Storage at 112.5
+    callback.v2_playbook_on_stats(None)  # closes Preflight at 113.0, total at 113.0
+    assert callback._display.lines == [
+        "BANNER LAYER TIMES",
+        "Preflight      2.5s",
+        "Storage       10.5s",
+        "total         13.0s",
+    ]
 
 
 def test_limits_take_the_largest_minimum_of_every_group():

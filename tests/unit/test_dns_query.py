@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from module_utils import dns_query
+from ansible_collections.mlplatform.installer.plugins.module_utils import dns_query
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "dns")
@@ -115,7 +115,7 @@ def _module(args):
                ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="json",
                ANSIBLE_CALLBACKS_ENABLED="")
     proc = subprocess.run([ANSIBLE, "-i", "localhost,", "-c", "local", "localhost",
-                           "-e", "ansible_python_interpreter=" + sys.executable, "-m", "resolve_names",
+                           "-e", "ansible_python_interpreter=" + sys.executable, "-m", "mlplatform.installer.resolve_names",
                            "-a", json.dumps(args)], cwd=REPO, env=env, capture_output=True, text=True,
                           timeout=120, check=False)
     return json.loads(proc.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]

@@ -3,7 +3,7 @@
 import csv
 import os
 
-from module_utils import egress
+from ansible_collections.mlplatform.installer.plugins.module_utils import egress
 
 UPSTREAM = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "upstream", "kubespray-v2.31.0")
 

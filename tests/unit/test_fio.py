@@ -30,12 +30,8 @@ import sys
 
 import pytest
 
-import module_utils.fio as fio
-
-# The module imports its helpers the way Ansible ships them to a node.
-sys.modules.setdefault("ansible.module_utils.fio", fio)
-
-from ansible.module_utils import basic  # noqa: E402  (after the alias above)
+from ansible_collections.mlplatform.installer.plugins.module_utils import fio
+from ansible.module_utils import basic
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "fio")
@@ -74,13 +70,13 @@ def test_figures_from_real_captures(profile, state):
 
 
 def test_details_name_engine_and_amount():
-    data, _ = fio.parse_json_output(fixture("etcd-throttled.json"))
+    data = fio.parse_json_output(fixture("etcd-throttled.json"))[0]
     _figures, details = fio.figures_from_result("etcd", data)
     assert details["fio_version"] == "fio-3.33"
     assert details["ioengine"] == "sync"
     # The runtime cap stopped the throttled etcd test after 201 of its 10029 writes.
     assert details["total_ios"] == details["fdatasync_samples"] == 201
-    data, _ = fio.parse_json_output(fixture("randread-psync-healthy.json"))
+    data = fio.parse_json_output(fixture("randread-psync-healthy.json"))[0]
     assert fio.figures_from_result("randread", data)[1]["ioengine"] == "psync"
 
 
@@ -93,7 +89,7 @@ def test_etcd_preset_passes_healthy_and_fails_throttled_naming_each_figure():
     assert fio.failure_message(verdicts, "etcd") is None
 
     throttled = dict(figures_of("etcd-throttled.json", "etcd"), **figures_of("seqwrite-throttled.json", "seqwrite"))
-    verdicts, _ = fio.check_thresholds(throttled, thresholds)
+    verdicts = fio.check_thresholds(throttled, thresholds)[0]
     by_name = {v["figure"]: v for v in verdicts}
     assert {name for name, v in by_name.items() if not v["passed"]} == {
         "etcd_fdatasync_p99_ms", "etcd_write_iops", "seqwrite_mib_s"}
@@ -111,7 +107,7 @@ def test_worker_preset_catches_throttled_writes_only():
     figures = {}
     for profile in ("seqwrite", "seqread", "randread", "randwrite"):
         figures.update(figures_of("%s-throttled.json" % profile, profile))
-    verdicts, _ = fio.check_thresholds(figures, thresholds)
+    verdicts = fio.check_thresholds(figures, thresholds)[0]
     assert sorted(v["figure"] for v in verdicts if not v["passed"]) == ["randwrite_iops", "seqwrite_mib_s"]
 
 
@@ -129,7 +125,7 @@ def test_parser_matches_fios_own_report_of_the_same_run(name):
     text = fixture(name)
     data, ignored = fio.parse_json_output(text)
     assert ignored[1] == "fio-3.33" and ignored[-1].endswith("Laying out IO file (1 file / 22MiB)")
-    figures, _ = fio.figures_from_result("etcd", data)
+    figures = fio.figures_from_result("etcd", data)[0]
     assert figures["etcd_fdatasync_p99_ms"] == pytest.approx(_text_p99_ms(text), abs=0.001)
     iops = float(re.search(r"write: IOPS=(\d+)", text).group(1))
     assert figures["etcd_write_iops"] == pytest.approx(iops, abs=1)
@@ -169,14 +165,14 @@ def test_output_without_a_json_document_is_an_error(text):
 
 
 def test_percentiles_are_matched_as_numbers_not_by_position():
-    data, _ = fio.parse_json_output(fixture("etcd-healthy.json"))
+    data = fio.parse_json_output(fixture("etcd-healthy.json"))[0]
     block = data["jobs"][0]["sync"]["lat_ns"]
     block["percentile"] = dict(reversed(list(block["percentile"].items())))
     assert fio.figures_from_result("etcd", data)[0]["etcd_fdatasync_p99_ms"] == pytest.approx(0.264192)
 
 
 def test_old_fio_without_sync_percentiles_is_explained():
-    data, _ = fio.parse_json_output(fixture("etcd-healthy.json"))
+    data = fio.parse_json_output(fixture("etcd-healthy.json"))[0]
     del data["jobs"][0]["sync"]
     with pytest.raises(fio.FioError, match="needs fio 3.5 or newer"):
         fio.figures_from_result("etcd", data)
@@ -334,14 +330,12 @@ def test_end_to_end_with_real_fio_through_ansible(tmp_path):
     # The real path: ansible packs the module with module_utils/fio.py, runs
     # fio on this machine, and the tmp dir is left empty. A threshold nobody
     # can meet shows a failing run still returns every figure.
-    env = dict(os.environ, ANSIBLE_LIBRARY=os.path.join(REPO, "plugins", "modules"),
-               ANSIBLE_MODULE_UTILS=os.path.join(REPO, "plugins", "module_utils"),
-               ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
+    env = dict(os.environ, ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
     args = json.dumps({"path": str(tmp_path), "size": "4m", "runtime": 1,
                        "thresholds": {"randread_iops": 1e12}})
     proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible"), "localhost",
-                           "-m", "storage_benchmark", "-a", args], cwd=REPO, env=env, capture_output=True,
-                          text=True, timeout=120)
+                           "-m", "mlplatform.installer.storage_benchmark", "-a", args], cwd=REPO, env=env, capture_output=True,
+                          text=True, timeout=120, check=False)
     result = json.loads(proc.stdout[proc.stdout.index("{"):])
     assert set(result["figures"]) == set(fio.FIGURES), proc.stdout
     assert all(value > 0 for value in result["figures"].values())
@@ -409,12 +403,10 @@ def test_a_threshold_without_its_profile_is_refused_before_anything_runs(monkeyp
 
 
 def _ansible_module(args, preexec_fn=None):
-    env = dict(os.environ, ANSIBLE_LIBRARY=os.path.join(REPO, "plugins", "modules"),
-               ANSIBLE_MODULE_UTILS=os.path.join(REPO, "plugins", "module_utils"),
-               ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
+    env = dict(os.environ, ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
     proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible"), "localhost",
-                           "-m", "storage_benchmark", "-a", json.dumps(args)], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=180, preexec_fn=preexec_fn)
+                           "-m", "mlplatform.installer.storage_benchmark", "-a", json.dumps(args)], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=180, preexec_fn=preexec_fn, check=False)
     return proc, json.loads(proc.stdout[proc.stdout.index("{"):])
 
 

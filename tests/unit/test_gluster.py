@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from module_utils.gluster import (
+from ansible_collections.mlplatform.installer.plugins.module_utils.gluster import (
     GlusterError,
     canonical_option,
     check_exit,
@@ -54,20 +54,23 @@ def fixture(name):
 
 # ---------------------------------------------------------------- builders
 
-def test_every_command_is_script_mode_xml():
-    for argv in (pool_list_argv(), peer_probe_argv("h"), volume_start_argv("v"), heal_summary_argv("v")):
-        assert argv[:3] == ["gluster", "--mode=script", "--xml"]
+def test_builders_give_only_the_commands_words():
+    # The binary and the global options are the runner's (gluster_cli.GlusterCli.command).
+    assert pool_list_argv() == ["pool", "list"]
+    assert peer_probe_argv("h") == ["peer", "probe", "h"]
+    assert volume_start_argv("v") == ["volume", "start", "v"]
+    assert heal_summary_argv("v") == ["volume", "heal", "v", "info", "summary"]
 
 
 def test_create_replica3_with_force():
     argv = volume_create_argv("gv0", BRICKS, 3, 0, "tcp", True)
-    assert argv[3:] == ["volume", "create", "gv0", "replica", "3", "transport", "tcp"] + BRICKS + ["force"]
+    assert argv == ["volume", "create", "gv0", "replica", "3", "transport", "tcp"] + BRICKS + ["force"]
 
 
 def test_create_arbiter_uses_replica_2_arbiter_1():
     argv = volume_create_argv("gva", ARBITER_BRICKS, 2, 1)
-    assert argv[3:9] == ["volume", "create", "gva", "replica", "2", "arbiter"]
-    assert argv[9] == "1"
+    assert argv[:6] == ["volume", "create", "gva", "replica", "2", "arbiter"]
+    assert argv[6] == "1"
     assert "force" not in argv
 
 
@@ -384,9 +387,9 @@ def test_healthy_arbiter_volume():
 
 
 def test_missing_quorum_options_are_a_problem():
-    _, problems = _evaluate("volume-info-started.xml", "gv0", "volume-status-gv0.xml",
-                            "heal-summary-clean.xml", "volume-get-all-defaults.xml",
-                            "pool-list-connected.xml")
+    _report, problems = _evaluate("volume-info-started.xml", "gv0", "volume-status-gv0.xml",
+                                  "heal-summary-clean.xml", "volume-get-all-defaults.xml",
+                                  "pool-list-connected.xml")
     assert len(problems) == 1 and "cluster.server-quorum-type is 'off'" in problems[0]
 
 
@@ -403,16 +406,16 @@ def test_node_down_means_offline_brick_and_pending_heals():
 
 
 def test_pending_heals_within_allowance_are_not_a_problem():
-    _, problems = _evaluate("volume-info-started.xml", "gv0", "volume-status-gv0.xml",
-                            "heal-summary-healing.xml", "volume-get-all-quorum.xml",
-                            "pool-list-connected.xml", max_pending=10000)
+    _report, problems = _evaluate("volume-info-started.xml", "gv0", "volume-status-gv0.xml",
+                                  "heal-summary-healing.xml", "volume-get-all-quorum.xml",
+                                  "pool-list-connected.xml", max_pending=10000)
     assert problems == []
 
 
 def test_dead_brick_process_suggests_start_force():
-    _, problems = _evaluate("volume-info-started.xml", "gv0", "volume-status-brick-down.xml",
-                            "heal-summary-clean.xml", "volume-get-all-quorum.xml",
-                            "pool-list-connected.xml")
+    _report, problems = _evaluate("volume-info-started.xml", "gv0", "volume-status-brick-down.xml",
+                                  "heal-summary-clean.xml", "volume-get-all-quorum.xml",
+                                  "pool-list-connected.xml")
     assert any("gluster volume start gv0 force" in p for p in problems)
 
 
@@ -427,5 +430,5 @@ def test_quorum_lost_is_reported():
 
 def test_stopped_volume_is_a_problem():
     info = parse_volume_info(fixture("volume-info-created-stopped.xml"))["gvx"]
-    _, problems = evaluate_volume("gvx", info, None, None, {}, [])
+    _report, problems = evaluate_volume("gvx", info, None, None, {}, [])
     assert problems == ["gvx: volume is Created, not Started: `gluster volume start gvx`"]

@@ -5,7 +5,7 @@ import os
 import pytest
 import yaml
 
-from module_utils.gluster_bricks import MIB, SizingError, parse_vgs, thinpool_plan
+from ansible_collections.mlplatform.installer.plugins.module_utils.gluster_bricks import MIB, SizingError, parse_vgs, thinpool_plan
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 GIB = 1024 * MIB

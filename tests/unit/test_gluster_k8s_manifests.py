@@ -47,7 +47,7 @@ def render(tmp_path, extra_vars):
                ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
     proc = subprocess.run([os.path.join(BIN, "ansible-playbook"), "-i", "localhost,", str(playbook),
                            "-e", json.dumps(extra_vars)],
-                          cwd=REPO, env=env, capture_output=True, text=True)
+                          cwd=REPO, env=env, capture_output=True, text=True, check=False)
     return proc, tmp_path / "out"
 
 
@@ -74,7 +74,7 @@ def test_every_manifest_file_is_rendered(rendered):
 
 def test_kubernetes_validate_strict_cli(rendered):
     proc = subprocess.run([os.path.join(BIN, "kubernetes-validate"), "--strict", "-k", KUBERNETES]
-                          + [str(p) for p in rendered["files"]], capture_output=True, text=True)
+                          + [str(p) for p in rendered["files"]], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.count(" passed for resource ") == len(rendered["objects"]), proc.stdout
 
@@ -148,11 +148,11 @@ def test_images_are_pinned(rendered):
 
 
 def test_mount_root_mismatch_is_refused(tmp_path):
-    proc, _ = render(tmp_path, {"cluster_gluster_volumes": VOLUMES, "gluster_client_mount_root": "/srv/gluster"})
+    proc, _out = render(tmp_path, {"cluster_gluster_volumes": VOLUMES, "gluster_client_mount_root": "/srv/gluster"})
     assert proc.returncode != 0
     assert "PersistentVolumes would be written outside the Gluster mounts" in proc.stdout
 
 
 def test_no_volume_no_storage_class(tmp_path):
-    proc, _ = render(tmp_path, {"cluster_gluster_volumes": []})
+    proc, _out = render(tmp_path, {"cluster_gluster_volumes": []})
     assert proc.returncode != 0 and "gluster_k8s needs at least one volume" in proc.stdout

@@ -10,16 +10,9 @@ that gluster's own error text reaches the user.
 import importlib.util
 import json
 import os
-import sys
 
 import pytest
-
-import module_utils.gluster as gluster_utils
-
-# The modules import their helpers the way Ansible ships them to a node.
-sys.modules.setdefault("ansible.module_utils.gluster", gluster_utils)
-
-from ansible.module_utils import basic  # noqa: E402  (after the alias above)
+from ansible.module_utils import basic
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "gluster")
@@ -43,16 +36,16 @@ def fixture(name):
 
 
 class FakeGluster:
-    """Answers `gluster --mode=script --xml <words>` from a script of fixtures."""
+    """Answers `gluster --mode=script --xml --timeout=120 <words>` from a script of fixtures."""
 
     def __init__(self, script):
         self.script = {tuple(k.split()): list(v) for k, v in script.items()}
         self.calls = []
 
     def __call__(self, module, args, environ_update=None, **kwargs):
-        assert args[:3] == ["/usr/sbin/gluster", "--mode=script", "--xml"], args
+        assert args[:4] == ["/usr/sbin/gluster", "--mode=script", "--xml", "--timeout=120"], args
         assert environ_update == {"LC_ALL": "C", "LANG": "C"}
-        words = tuple(args[3:])
+        words = tuple(args[4:])
         self.calls.append(" ".join(words))
         if words not in self.script:
             raise AssertionError("unexpected gluster command: %s" % " ".join(words))
@@ -65,7 +58,12 @@ class FakeGluster:
 
 def run(monkeypatch, capsys, module_name, args, script, check_mode=False, binary="/usr/sbin/gluster"):
     fake = FakeGluster(script)
-    monkeypatch.setattr(basic.AnsibleModule, "run_command", lambda self, args, **kw: fake(self, args, **kw))
+
+    def run_command(self, args, **kw):
+        # A plain function, so that it binds as a method (the FakeGluster instance would not).
+        return fake(self, args, **kw)
+
+    monkeypatch.setattr(basic.AnsibleModule, "run_command", run_command)
     monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, required=False: binary)
     module_args = dict(args, _ansible_check_mode=check_mode)
     monkeypatch.setattr(basic, "_ANSIBLE_ARGS", json.dumps({"ANSIBLE_MODULE_ARGS": module_args}).encode())
@@ -150,7 +148,7 @@ def test_volume_root_partition_error_is_verbatim(monkeypatch, capsys):
                  {"volume info": ["volume-info-none.xml"],
                   "volume create gv0 replica 3 transport tcp %s" % " ".join(BRICKS): ["volume-create-rootfs.xml"]})
     assert result["_rc"] == 1
-    assert "creating volume gv0 failed (`/usr/sbin/gluster --mode=script --xml volume create gv0" in result["msg"]
+    assert "creating volume gv0 failed: `/usr/sbin/gluster --mode=script --xml --timeout=120 volume create gv0" in result["msg"]
     assert "is being created in the root partition" in result["msg"]
 
 

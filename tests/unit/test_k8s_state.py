@@ -13,9 +13,9 @@ import os
 import pytest
 import yaml
 
-from filter import kubernetes as k8s_filters
-from module_utils import k8s_state
-from module_utils import version_matrix as vm
+from ansible_collections.mlplatform.installer.plugins.filter import kubernetes as k8s_filters
+from ansible_collections.mlplatform.installer.plugins.module_utils import k8s_state
+from ansible_collections.mlplatform.installer.plugins.module_utils import version_matrix as vm
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, "fixtures", "k8s")

@@ -5,7 +5,7 @@ import importlib.util
 import os
 
 import pytest
-from module_utils import cluster_model as cm
+from ansible_collections.mlplatform.installer.plugins.module_utils import cluster_model as cm
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

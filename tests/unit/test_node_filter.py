@@ -7,7 +7,7 @@ Corporation" (ansible.module_utils.facts.virtual.linux)."""
 
 import pytest
 
-from filter.node import node_in_container
+from ansible_collections.mlplatform.installer.plugins.filter.node import node_in_container
 
 BED_NODE = {"virtualization_role": "guest", "virtualization_tech_guest": ["podman", "container"],
             "virtualization_tech_host": [], "virtualization_type": "podman"}

@@ -126,7 +126,7 @@ class Script:
 
     @property
     def commands(self):
-        return {name for name, _ in self.calls} - self.functions
+        return {name for name, _params in self.calls} - self.functions
 
 
 @pytest.fixture(scope="module", name="reference")
@@ -211,7 +211,7 @@ def test_script_has_the_shape_win_powershell_needs(scripts, name):
 def test_every_task_runs_a_shipped_script_with_parameters_only(scripts):
     tasks = win_powershell_tasks()
     assert {os.path.basename(name) for name in scripts} == {
-        re.search(r"'([^']+\.ps1)'", task["ansible.windows.win_powershell"]["script"]).group(1) for _, task in tasks}
+        re.search(r"'([^']+\.ps1)'", task["ansible.windows.win_powershell"]["script"]).group(1) for _file_name, task in tasks}
     for file_name, task in tasks:
         args = task["ansible.windows.win_powershell"]
         match = re.fullmatch(r"\{\{ lookup\('ansible\.builtin\.file', '([a-z_]+\.ps1)'\) \}\}", args["script"])
@@ -259,7 +259,7 @@ def test_vm_keeps_hyperv_time_synchronization_off(scripts):
     turns Hyper-V's Time Synchronization off by its component id (the display
     name is localised) and leaves it out of the services it turns on."""
     script = scripts["vm.ps1"]
-    commands = {command for command, _ in script.calls}
+    commands = {command for command, _params in script.calls}
     assert "Disable-VMIntegrationService" in commands
     text = script.source.decode()
     assert "2497F4DE-E9FA-4204-80E4-4B75C46419C0" in text
@@ -321,7 +321,7 @@ def test_disks_attach_at_the_planned_location(scripts):
 
 
 def test_seed_dvd_sits_where_the_plan_keeps_room_for_it(scripts):
-    from module_utils.vm_plan import SEED_DVD_LUN
+    from ansible_collections.mlplatform.installer.plugins.module_utils.vm_plan import SEED_DVD_LUN
 
     adds = _args_of(scripts["seed.ps1"], "Add-VMDvdDrive")
     assert adds and all(a.get("ControllerLocation") == "$DvdLocation" for a in adds)
@@ -333,7 +333,7 @@ def test_a_restarted_vm_is_back_before_the_next_is_stopped(scripts, name):
     text = scripts[name].source.decode()
     start = text.rindex("Start-VM -VM $vm")
     assert "(Get-VM -Name $Name).Heartbeat" in text[start:]
-    assert "StartTimeoutSeconds" in [p for p in scripts[name].params]
+    assert "StartTimeoutSeconds" in list(scripts[name].params)
 
 
 @pytest.mark.parametrize("file_name", ["vm.yml", "gpu.yml", "absent.yml"])

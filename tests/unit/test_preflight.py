@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from module_utils import egress, preflight
+from ansible_collections.mlplatform.installer.plugins.module_utils import egress, preflight
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "preflight")
 
@@ -219,7 +219,7 @@ def test_found_versions_names_os_like_the_bundle():
 
 def test_nearest_existing_keeps_the_deepest_directory():
     existing = ["/", "/var", "/var/lib", "/var/lib/etcd"]
-    for _ in range(20):  # a set-based implementation picks at random
+    for _attempt in range(20):  # a set-based implementation picks at random
         assert preflight.nearest_existing(["/var/lib/etcd"], existing) == {"/var/lib/etcd": "/var/lib/etcd"}
     assert preflight.nearest_existing(["/var/lib/containerd", "/srv/x"], ["/", "/var", "/var/lib"]) == {
         "/var/lib/containerd": "/var/lib", "/srv/x": "/"}
@@ -229,7 +229,7 @@ def test_the_roles_storage_gates_measure_every_floor_they_list():
     # The old defaults measured etcd without seqwrite (its 10 MiB/s floor
     # unchecked) and workers and storage nodes without their random or read floors.
     import yaml
-    from filter import preflight as preflight_filters
+    from ansible_collections.mlplatform.installer.plugins.filter import preflight as preflight_filters
 
     repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     with open(os.path.join(repo, "roles", "preflight", "defaults", "main.yml")) as handle:
@@ -244,7 +244,7 @@ def test_the_roles_storage_gates_measure_every_floor_they_list():
 
 
 def test_storage_result_filter_states_the_live_etcd_bound_from_the_size():
-    from filter import preflight as preflight_filters
+    from ansible_collections.mlplatform.installer.plugins.filter import preflight as preflight_filters
 
     skipped = {"item": {"path": "/var/lib/etcd", "role": "etcd", "profiles": ["etcd", "seqwrite"]}, "skipped": True}
     entry = preflight_filters.preflight_storage_result(skipped, ["17"], "128m")

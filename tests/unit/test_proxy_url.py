@@ -8,8 +8,8 @@ import sys
 from urllib.parse import quote, unquote, urlsplit
 
 import pytest
-from module_utils import cluster_model as cm
-from module_utils import proxy_url
+from ansible_collections.mlplatform.installer.plugins.module_utils import cluster_model as cm
+from ansible_collections.mlplatform.installer.plugins.module_utils import proxy_url
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIXTURE = os.path.join(REPO, "tests", "fixtures", "inventories", "broken", "proxy-password-not-encoded.yml")
@@ -65,7 +65,7 @@ def test_raw_passwords_break_a_url_parser(password):
 
 def test_user_name_is_encoded_in_the_fix_and_the_percent_escapes_kept():
     problem, fix = proxy_url.credentials_problem("http://dom\\ops:s3cret@proxy:3128")
-    assert "the user name holds characters" in problem and "password" not in problem.split(":")[0]
+    assert "the user name holds characters" in problem and "password" not in problem.split(":", maxsplit=1)[0]
     assert "http://dom%5Cops:<the password, percent-encoded>@proxy:3128" in fix
     assert "s3cret" not in problem + fix
     assert proxy_url.encode("a%2fb c%zz") == "a%2Fb%20c%25zz"
@@ -104,11 +104,7 @@ def test_show_masks_before_it_cuts_a_long_value():
 
 
 def _filter_errors(load_inventory, path):
-    sys.path.insert(0, os.path.join(REPO, "plugins", "filter"))
-    try:
-        import cluster as cluster_filter  # plugins/filter/cluster.py
-    finally:
-        sys.path.pop(0)
+    from ansible_collections.mlplatform.installer.plugins.filter import cluster as cluster_filter
     inventory = load_inventory(path)
     return cluster_filter.cluster_inventory_errors(inventory.hostvars, inventory.groups, inventory.sources)
 

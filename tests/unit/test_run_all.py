@@ -40,3 +40,21 @@ def test_molecule_lines(tmp_path, text, expected):
     log = tmp_path / "molecule.log"
     log.write_text(text)
     assert run_all.why(str(log)) == expected
+
+
+def test_sanity_warnings_repeated_after_the_last_test_belong_to_no_test():
+    """A real passing run: ansible-test repeats "pwsh not found" after yamllint, the last test."""
+    with open(os.path.join(FIXTURES, "ansible-test-sanity-pass.log")) as handle:
+        tests = {t["name"]: t for t in run_all.parse_sanity_log(handle)}
+    assert len(tests) == 24 and not any(t["errors"] for t in tests.values())
+    assert [name for name, t in tests.items() if t["missing"]] == ["pslint"]
+
+
+def test_sanity_fatal_summary_does_not_fail_the_last_test():
+    lines = ['Running sanity test "pep8"\n', "ERROR: x.py:1:1: E302: expected 2 blank lines\n",
+             'Running sanity test "yamllint"\n', "WARNING: Reviewing previous 1 warning(s):\n",
+             'WARNING: Required program "pwsh" not found.\n',
+             "FATAL: The 1 sanity test(s) listed below (out of 2) failed. See error output above for details.\n",
+             "pep8\n"]
+    tests = run_all.parse_sanity_log(lines)
+    assert [(t["name"], len(t["errors"]), t["missing"]) for t in tests] == [("pep8", 1, None), ("yamllint", 0, None)]

@@ -31,10 +31,9 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 PRODUCTION = os.path.join(REPO, "inventories", "production")
 FETCH = os.path.join(REPO, "tests", "tools", "fetch-cloud-init-trixie.sh")
 VALIDATOR = os.path.join(REPO, "roles", "vm_seed", "files", "validate_seed.py")
-ISO_MODULE = os.path.join(REPO, "roles", "vm_seed", "library", "cidata_iso.py")
+ISO_MODULE = os.path.join(REPO, "plugins", "modules", "cidata_iso.py")
 PLAYBOOK_BIN = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
 SEED_TAGS = "plan,vm_seed_preflight,vm_seed_render,vm_seed_write"
-
 
 
 def _load(name, path):
@@ -187,7 +186,7 @@ PLANTED_PROXY = "http://mlp-ops:%s@proxy.example.com:3128" % quote(PLANTED_PASSW
 
 def test_proxy_credentials_never_enter_the_seed(tmp_path, cloud_init_root):
     proxy = json.dumps({"cluster_http_proxy": PLANTED_PROXY, "cluster_https_proxy": PLANTED_PROXY})
-    proc, _ = run_provision(str(tmp_path), cloud_init_root, "--limit", "cp01,gpu01", "-vvv", "-e", proxy)
+    proc = run_provision(str(tmp_path), cloud_init_root, "--limit", "cp01,gpu01", "-vvv", "-e", proxy)[0]
     needles = [PLANTED_PASSWORD, quote(PLANTED_PASSWORD, safe=""), "Seed-Pl4nted",
                base64.b64encode(("mlp-ops:" + PLANTED_PASSWORD).encode()).decode()]
     leaks = [needle for needle in needles if needle in proc.stdout + proc.stderr]
@@ -248,8 +247,8 @@ def test_meta_data_without_instance_id_is_rejected(validator, seed):
 
 
 def test_the_play_stops_before_writing_a_broken_seed(tmp_path, cloud_init_root):
-    proc, _ = run_provision(str(tmp_path), cloud_init_root, "--limit", "cp01", "-e", "vm_seed_address=10.40.8.311",
-                            check=False)
+    proc = run_provision(str(tmp_path), cloud_init_root, "--limit", "cp01", "-e", "vm_seed_address=10.40.8.311",
+                         check=False)[0]
     assert proc.returncode != 0
     assert "malformed address '10.40.8.311/24'" in proc.stdout
     assert not os.path.exists(os.path.join(str(tmp_path), "seeds", "cp01", "network-config"))

@@ -145,9 +145,9 @@ def test_every_defect_is_listed_in_one_run(runs):
     rc, output = runs[("multi", "site")]
     assert rc == 2, output
     defects = _defect_list(output)
-    assert [number for number, _ in defects] == ["1", "2", "3", "4"], output
+    assert [number for number, _text in defects] == ["1", "2", "3", "4"], output
     for message in MULTI_MESSAGES:
-        assert any(message in text for _, text in defects), (message, output)
+        assert any(message in text for _number, text in defects), (message, output)
     assert "has 4 defect(s)" in output
 
 

@@ -15,7 +15,7 @@ import sys
 import pytest
 import yaml
 
-from module_utils import version_matrix as vm
+from ansible_collections.mlplatform.installer.plugins.module_utils import version_matrix as vm
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MATRIX_PATH = os.path.join(REPO, "compatibility", "matrix.yml")
@@ -48,7 +48,7 @@ BAD = {
                                                        ["kubespray_kubernetes_version"]),
     "Kubespray release not in the matrix": (dict(BASE, kubespray="v2.30.0"), None, ["kubespray_release_known"]),
     "containerd newer than Kubespray ships": (dict(BASE, containerd="2.3.0"), None,
-                                             ["kubespray_containerd_version"]),
+                                              ["kubespray_containerd_version"]),
     "containerd 2.0 with Kubernetes 1.35": (dict(BASE, containerd="2.0.7"), None, ["containerd_kubernetes"]),
     "containerd 1.7.27 with Kubernetes 1.34": (dict(BASE, kubernetes="1.34.7", etcd="3.5.29", containerd="1.7.27"),
                                                None, ["containerd_kubernetes"]),
@@ -71,7 +71,7 @@ BAD = {
     "Kubeflow 26.03 on Kubernetes 1.33": (dict(FULL, kubernetes="1.33.11", etcd="3.5.29"), None,
                                           ["kubeflow_kubernetes_minimum"]),
     "kubectl's built-in kustomize 5.7.1 for Kubeflow 26.03": (dict(FULL, kustomize="v5.7.1"), None,
-                                                             ["kubeflow_kustomize"]),
+                                                              ["kubeflow_kustomize"]),
     "Kubeflow release not in the matrix": (dict(FULL, kubeflow="1.10.0"), None, ["kubeflow_release_known"]),
     "kubelet newer than the apiserver": (BASE, dict(host(kubelet="v1.36.0"), apiserver="v1.35.4"),
                                          ["kubelet_not_newer_than_apiserver"]),
@@ -88,17 +88,17 @@ BAD = {
     "kernel older than 4.19": (BASE, host(kernel="4.18.0-553.el8_10.x86_64"), ["kernel_minimum"]),
     "node on an unsupported Ubuntu": (BASE, host(os="Ubuntu 20.04"), ["kubespray_os"]),
     "node's containerd too old for the wanted Kubernetes": (BASE, host(containerd="1.7.24-0ubuntu1"),
-                                                             ["containerd_kubernetes"]),
+                                                            ["containerd_kubernetes"]),
     "GPU node with a 570 driver": (FULL, host(nvidia_driver="570.172.08", os="ubuntu-24.04"),
                                    ["gpu_operator_driver_branch"]),
     "GPU node on Debian": (FULL, host(gpu=True, os="debian-12"), ["gpu_operator_os"]),
     "version that is not a version": (dict(BASE, containerd="latest"), None, ["version_format"]),
     "Docker Engine as the runtime of Kubernetes 1.35": (dict(BASE, container_runtime="docker"), None,
-                                                         ["dockershim_removed"]),
+                                                        ["dockershim_removed"]),
     "docker-ce as the runtime of Kubernetes 1.35": (dict(BASE, container_runtime="Docker-CE"), None,
-                                                     ["dockershim_removed"]),
+                                                    ["dockershim_removed"]),
     "a node running Docker Engine for Kubernetes 1.35": (BASE, host(container_runtime="docker://24.0.7"),
-                                                          ["dockershim_removed"]),
+                                                         ["dockershim_removed"]),
     "GlusterFS 10.3 pinned on Ubuntu 24.04": (dict(BASE, glusterfs="10.3"), None, ["glusterfs_os"]),
     "GlusterFS 11.1 pinned on Debian 12 (only in bookworm-backports)": (dict(BASE, os=["debian-12"], glusterfs="11.1"),
                                                                         None, ["glusterfs_os"]),
@@ -232,7 +232,7 @@ def test_every_matrix_entry_cites_its_source():
     # Every rule-bearing section of the matrix is covered by some source.
     for section in ("kubespray", "containerd", "gpu_operator", "kubeflow", "kubernetes_skew", "kubernetes_upgrade",
                     "kernel", "container_runtimes", "glusterfs"):
-        assert any(path.startswith("/" + section) for path, _ in blocks), section
+        assert any(path.startswith("/" + section) for path, _block in blocks), section
 
 
 def test_kubespray_entry_matches_kubesprays_own_data():
@@ -291,13 +291,11 @@ def test_gpu_operator_entry_matches_the_chart():
 
 def _ansible(args):
     # An explicit inventory: ansible.cfg fails a run whose inventory cannot be parsed.
+    env = dict(os.environ, ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
+    # check=False: the tests read the module's verdict from a failed run too.
     proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible"), "localhost", "-i", "localhost,",
-                           "-c", "local", "-m", "version_check", "-a", json.dumps(args)], cwd=REPO, capture_output=True, text=True,
-                          timeout=120, env=dict(os.environ, ANSIBLE_ACTION_PLUGINS=os.path.join(REPO, "plugins", "action"),
-                                                ANSIBLE_LIBRARY=os.path.join(REPO, "plugins", "modules"),
-                                                ANSIBLE_MODULE_UTILS=os.path.join(REPO, "plugins", "module_utils"),
-                                                ANSIBLE_LOCALHOST_WARNING="false",
-                                                ANSIBLE_INVENTORY_UNPARSED_WARNING="false"))
+                           "-c", "local", "-m", "mlplatform.installer.version_check", "-a", json.dumps(args)],
+                          cwd=REPO, capture_output=True, text=True, timeout=120, check=False, env=env)
     return proc, json.loads(proc.stdout[proc.stdout.index("{"):])
 
 

@@ -5,7 +5,8 @@ import os
 
 import pytest
 
-from module_utils.vm_plan import (
+from ansible_collections.mlplatform.installer.plugins.module_utils import cluster_model as cm
+from ansible_collections.mlplatform.installer.plugins.module_utils.vm_plan import (
     PlanError,
     build_plan,
     derive_mac,
@@ -43,9 +44,22 @@ def node(ip, hv="hv01", **extra):
     return base
 
 
-def plan(nodes, hypervisors=None, gpu_nodes=(), cluster=None, defaults=None):
+def plan(nodes, hypervisors=None, cluster=None, defaults=None):
     hypervisors = hypervisors if hypervisors is not None else {"hv01": {"address": "10.20.1.11"}}
-    return build_plan(nodes, hypervisors, set(gpu_nodes), cluster or CLUSTER, defaults or DEFAULTS)
+    return build_plan(nodes, hypervisors, cluster or CLUSTER, defaults or DEFAULTS)
+
+
+def node_refusals(nodes, gpu_nodes=(), cluster=None, hypervisors=("hv01",)):
+    """What the validation's node rules (which the vm_plan filter runs first) say of these nodes."""
+    cluster = cluster or CLUSTER
+    common = {"cluster_subnet": cluster["subnet"], "cluster_gateway": cluster["gateway"],
+              "cluster_domain": cluster["domain"]}
+    hostvars = {hv: {"ansible_host": "10.20.1.%d" % (11 + i)} for i, hv in enumerate(hypervisors)}
+    hostvars.update({name: dict(common, **values) for name, values in nodes.items()})
+    groups = {"all": list(hypervisors) + list(nodes), "hyperv_hosts": list(hypervisors),
+              "kube_node": list(nodes), "gpu_nodes": list(gpu_nodes)}
+    model = {"groups": groups, "hostvars": hostvars, "varnames": {h: list(v) for h, v in hostvars.items()}}
+    return [str(defect) for defect in cm.node_defects(model)]
 
 
 def errors_of(*args, **kwargs):
@@ -84,7 +98,7 @@ def test_dynamic_pool_is_built_from_the_hosts_last_two_octets():
 
 def test_a_plain_vm():
     vm = plan({"cp01": node("10.20.0.11", node_disks=[{"name": "os", "size_gb": 100},
-                                                       {"name": "etcd", "size_gb": 20}])})[0]
+                                                      {"name": "etcd", "size_gb": 20}])})[0]
     assert vm["name"] == "cp01" and vm["hypervisor"] == "hv01" and vm["generation"] == 2
     assert vm["path"] == "C:\\Hyper-V\\mlp\\cp01"
     by_path = "/dev/disk/by-path/acpi-VMBUS:00-vmbus-f8b3781a1e824818a1c363d806ec15bb-lun-%d"
@@ -107,7 +121,7 @@ def test_node_mac_wins_over_the_derived_one():
 def test_gpu_vm_gets_static_memory_turn_off_and_mmio_per_gpu():
     gpus = ["PCIROOT(0)#PCI(0300)#PCI(0000)", "PCIROOT(80)#PCI(0300)#PCI(0000)"]
     defaults = dict(DEFAULTS, hyperv_vm_dynamic_memory=True)
-    vm = plan({"gpu01": node("10.20.0.31", node_gpu_devices=gpus)}, gpu_nodes=["gpu01"], defaults=defaults)[0]
+    vm = plan({"gpu01": node("10.20.0.31", node_gpu_devices=gpus)}, defaults=defaults)[0]
     assert vm["gpus"] == gpus
     assert vm["dynamic_memory"] is False
     assert vm["automatic_stop_action"] == "TurnOff"
@@ -144,18 +158,21 @@ def test_plan_is_sorted_by_host_then_name():
 
 
 # --- Defects, each naming host, variable and fix ----------------------------------
+# The node variables' own rules are the validation's (cluster_rules_nodes and friends):
+# the plan is made only after they pass, so their messages are the validation's.
 
 def test_unknown_or_missing_hypervisor():
-    errors = errors_of({"a": node("10.20.0.11", hv="hv09"), "b": {"node_ip": "10.20.0.12"}})
-    assert any("host a: node_hypervisor 'hv09' is not in hyperv_hosts (hv01)" in e for e in errors)
-    assert any("host b: node_hypervisor is not set" in e for e in errors)
+    refusals = node_refusals({"a": node("10.20.0.11", hv="hv09"), "b": {"node_ip": "10.20.0.12"}})
+    assert any(r.startswith("host a: node_hypervisor = 'hv09': is not a host of hyperv_hosts (hv01)") for r in refusals)
+    assert any(r.startswith("host b: node_hypervisor = (not set): required variable is not set") for r in refusals)
 
 
 def test_duplicate_mac_and_address():
-    errors = errors_of({"a": node("10.20.0.11", node_mac="00:15:5d:14:00:11"),
-                        "b": node("10.20.0.11", node_mac="00:15:5d:14:00:11")})
-    assert any("MAC 00:15:5d:14:00:11 is also a's" in e for e in errors)
-    assert any("node_ip 10.20.0.11 is also a's" in e for e in errors)
+    refusals = node_refusals({"a": node("10.20.0.11", node_mac="00:15:5d:14:00:11"),
+                              "b": node("10.20.0.11", node_mac="00:15:5d:14:00:11")})
+    assert "host b: node_ip = '10.20.0.11': is already the address of host a. Fix: give every host its own address" \
+        in refusals
+    assert any(r.startswith("host b: node_mac = '00:15:5d:14:00:11': is already the MAC of host a") for r in refusals)
 
 
 def test_derived_macs_collide_beyond_a_slash_16():
@@ -172,44 +189,49 @@ def test_mac_inside_a_hosts_dynamic_pool_is_refused():
 
 
 def test_bad_sizes_disks_and_gpus():
-    errors = errors_of({
+    refusals = node_refusals({
         "a": node("10.20.0.11", node_memory_mb=4097, node_vcpus=0),
-        "b": node("10.20.0.12", node_disks=[{"name": "data", "size_gb": 10}, {"name": "os", "size_gb": 60}]),
         "c": node("10.20.0.13", node_disks=[{"name": "os", "size_gb": 0}]),
         "d": node("10.20.0.14", node_gpu_devices=["PCIROOT(0)#PCI(0300)#PCI(0000)"]),
         "e": node("10.20.0.15", node_gpu_devices=["0000:03:00.0"]),
         "f": node("10.20.0.16", node_mac="01:00:5e:00:00:01"),
     }, gpu_nodes=["e"])
     expected = [
-        "host a: node_vcpus is 0", "host a: node_memory_mb is 4097; use an even number",
-        "host b: the first disk of node_disks must be the OS disk", "host c: node_disks[0].size_gb is 0",
-        "host d: node_gpu_devices is set but the host is not in gpu_nodes",
-        "host e: node_gpu_devices entry '0000:03:00.0' is not a PCI location path",
-        "host f: node_mac 01:00:5e:00:00:01 is a multicast address",
+        "host a: node_vcpus = 0: must be between 1 and 240 (Hyper-V limit)",
+        "host a: node_memory_mb = 4097: Hyper-V needs the memory to be a multiple of 2 MB",
+        "host c: node_disks = {name: 'os', size_gb: 0}: size_gb must be an integer between 1 and 65536",
+        "host d: node_gpu_devices = ['PCIROOT(0)#PCI(0300)#PCI(0000)']: GPUs are passed through only to hosts of gpu_nodes",
+        "host e: node_gpu_devices = '0000:03:00.0': is not a PCI location path",
+        "host f: node_mac = '01:00:5e:00:00:01': is a multicast address",
     ]
     for text in expected:
-        assert any(text in e for e in errors), (text, errors)
+        assert any(r.startswith(text) for r in refusals), (text, refusals)
+    # The disk layout is the plan's own rule.
+    errors = errors_of({"b": node("10.20.0.12", node_disks=[{"name": "data", "size_gb": 10}, {"name": "os", "size_gb": 60}])})
+    assert any("host b: the first disk of node_disks must be the OS disk" in e for e in errors)
 
 
 def test_one_gpu_goes_to_one_vm_per_host():
     gpu = ["PCIROOT(0)#PCI(0300)#PCI(0000)"]
-    errors = errors_of({"a": node("10.20.0.11", node_gpu_devices=gpu), "b": node("10.20.0.12", node_gpu_devices=gpu)},
-                       gpu_nodes=["a", "b"])
-    assert any("GPU PCIROOT(0)#PCI(0300)#PCI(0000) of hv01 is already assigned to a" in e for e in errors)
+    refusals = node_refusals({"a": node("10.20.0.11", node_gpu_devices=gpu), "b": node("10.20.0.12", node_gpu_devices=gpu)},
+                             gpu_nodes=["a", "b"])
+    assert any("this GPU of hv01 is already passed through to a" in r for r in refusals), refusals
 
 
 def test_address_outside_the_subnet_and_bad_settings():
-    errors = errors_of({"a": node("10.30.0.11", hyperv_vm_vlan_id=5000, hyperv_vm_root="relative\\path",
+    assert node_refusals({"a": node("10.30.0.11")})[0].startswith(
+        "host a: node_ip = '10.30.0.11': is outside cluster_subnet 10.20.0.0/24")
+    errors = errors_of({"a": node("10.20.0.11", hyperv_vm_vlan_id=5000, hyperv_vm_root="relative\\path",
                                   hyperv_vm_os_disk_mode="linked")})
-    for text in ("node_ip 10.30.0.11 is not a host address of cluster_subnet 10.20.0.0/24",
-                 "hyperv_vm_vlan_id is 5000", "hyperv_vm_root is 'relative\\\\path'",
+    for text in ("hyperv_vm_vlan_id is 5000", "hyperv_vm_root is 'relative\\\\path'",
                  "hyperv_vm_os_disk_mode is 'linked'; use one of copy, differencing"):
         assert any(text in e for e in errors), (text, errors)
 
 
 def test_a_vm_name_with_a_quote_is_refused():
-    errors = errors_of({"web'1": node("10.20.0.11")})
-    assert any("host web'1: a VM's inventory name is its host name" in e for e in errors)
+    refusals = node_refusals({"web'1": node("10.20.0.11")})
+    assert any(r.startswith("host web'1: inventory_hostname = 'web''1': is not a valid RFC 1123 host name")
+               for r in refusals), refusals
 
 
 # --- The production example inventory, read as ansible-playbook reads it -----------
@@ -258,7 +280,7 @@ def test_production_example_without_node_mac_derives_macs(load_inventory):
 
 # --- Disks: controller, LUN and the guest's stable path ------------------------
 
-from module_utils.vm_plan import (  # noqa: E402
+from ansible_collections.mlplatform.installer.plugins.module_utils.vm_plan import (  # noqa: E402
     SEED_DVD_LUN,
     confirmation_errors,
     disk_guest_path,
@@ -390,6 +412,34 @@ def test_extra_vars_absent_is_refused(load_inventory, tmp_path):
     inventory = load_inventory(_inventory_dir(tmp_path))
     inventory.variable_manager._extra_vars = {"hyperv_vm_state": "absent"}
     with pytest.raises(AnsibleFilterError, match="comes from extra vars"):
+        _filters().vm_plan(inventory.hostvars, inventory.groups, DEFAULTS, inventory.sources)
+
+
+def test_a_bad_node_ip_is_refused_once_by_the_validations_rule(load_inventory, tmp_path):
+    """One rule, one place: the plan reports the validation's node_ip defect, word for word, and no copy of its own."""
+    from ansible.errors import AnsibleFilterError
+    inventory = load_inventory(_inventory_dir(tmp_path))
+    inventory.inventory.get_host("wk01").set_variable("node_ip", "10.20.0.300")
+    full = cm.validate(cm.model_from_hostvars(inventory.hostvars, inventory.groups))
+    expected = [str(d) for d in full if d.variable == "node_ip"]
+    assert expected == ["host wk01: node_ip = '10.20.0.300': is not a valid IPv4 address. Fix: write four numbers "
+                        "0-255 separated by dots, without leading zeros or spaces (a free address in "
+                        "10.20.0.1-10.20.0.254)"]
+    with pytest.raises(AnsibleFilterError) as refused:
+        _filters().vm_plan(inventory.hostvars, inventory.groups, DEFAULTS, inventory.sources)
+    lines = str(refused.value.message).splitlines()
+    assert [line for line in lines if "node_ip" in line] == ["  - " + expected[0]]
+
+
+def test_a_vm_outside_the_node_groups_is_refused(load_inventory, tmp_path):
+    """Its node_* values would reach the plan unjudged: the validation reads only the node groups."""
+    from ansible.errors import AnsibleFilterError
+    path = _inventory_dir(tmp_path)
+    with open(os.path.join(path, "hosts.yml"), "a") as hosts:
+        hosts.write("    tools:\n      hosts:\n        bastion: {node_ip: 10.20.0.40, node_hypervisor: hv01}\n")
+    inventory = load_inventory(path)
+    with pytest.raises(AnsibleFilterError, match="host bastion: node_hypervisor is set but bastion is in none of "
+                                                 "the node groups"):
         _filters().vm_plan(inventory.hostvars, inventory.groups, DEFAULTS, inventory.sources)
 
 

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Write test data to a directory and record its checksums (molecule/gluster).
 
   survival.py write DIR PREFIX COUNT KIB   COUNT random files of KIB KiB each,
@@ -36,7 +35,7 @@ def append(path, text):
 
 def manifest(directory, out):
     lines = []
-    for root, _, files in os.walk(directory):
+    for root, _dirs, files in os.walk(directory):
         for name in sorted(files):
             path = os.path.join(root, name)
             digest = hashlib.sha256()

@@ -166,7 +166,7 @@ def test_arbiter_brick_holds_names_but_no_data():
 
 
 def test_gluster_health_is_green():
-    result = ansible_node("gluster-storage1").ansible("gluster_health", "max_pending_heals=0", check=False)
+    result = ansible_node("gluster-storage1").ansible("mlplatform.installer.gluster_health", "max_pending_heals=0", check=False)
     assert result.get("healthy") is True, result.get("msg", result)
     for volume in VOLUMES:
         assert result["volumes"][volume]["bricks_online"] == 3

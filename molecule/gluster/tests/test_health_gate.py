@@ -30,7 +30,7 @@ def node_prep(*extra):
     proc = subprocess.run(
         ["ansible-playbook", "playbooks/node_prep.yml", "-i", INVENTORY_DIR, "--tags", "health_gate",
          "--skip-tags", "always", *extra],
-        cwd=REPO, capture_output=True, text=True, timeout=900, env=env)
+        cwd=REPO, capture_output=True, text=True, timeout=900, env=env, check=False)
     return proc.returncode, " ".join((proc.stdout + proc.stderr).split())
 
 
@@ -43,9 +43,9 @@ def wait_healthy():
     """The pool whole again: every peer, brick and heal (the gate's own module)."""
     env = dict(os.environ, ANSIBLE_NOCOLOR="1")
     proc = subprocess.run(
-        ["ansible", "gluster-storage1", "-i", INVENTORY_DIR, "--become", "-m", "gluster_health",
+        ["ansible", "gluster-storage1", "-i", INVENTORY_DIR, "--become", "-m", "mlplatform.installer.gluster_health",
          "-a", "wait_timeout=300 wait_interval=3"],
-        cwd=REPO, capture_output=True, text=True, timeout=600, env=env)
+        cwd=REPO, capture_output=True, text=True, timeout=600, env=env, check=False)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
 
 

@@ -25,7 +25,7 @@ def node_prep(*extra):
     proc = subprocess.run(
         ["ansible-playbook", "playbooks/node_prep.yml", "-i", INVENTORY_DIR, "--limit", CP,
          "--tags", "health_gate", "--skip-tags", "always", "-e", BED_GATE_VARS, *extra],
-        cwd=REPO, capture_output=True, text=True, timeout=600, env=env)
+        cwd=REPO, capture_output=True, text=True, timeout=600, env=env, check=False)
     return proc.returncode, " ".join((proc.stdout + proc.stderr).split())
 
 

@@ -123,4 +123,3 @@ def test_time_source_check_refuses_hyperv_time_sync(host):
     assert "/run/mlp-test/hyperv-timesync-on/ptp0/clock_name" in refused
     assert "Disable-VMIntegrationService" in refused
     assert host.file("/run/mlp-test/hyperv-timesync-off.verdict").content_string == "passed\n"
-

@@ -1,11 +1,10 @@
-#!/usr/bin/python3
 """A minimal DNS server for molecule/node_network: the scenario's "DNS server".
 
 Answers every query on UDP port 53: an A record for the names given as
 NAME=ADDRESS arguments, NXDOMAIN for any other name. Test machinery only: it
 stands in for the data centre's DNS, which the role's confirmation queries
 after a network change; nothing here forwards a query anywhere.
-usage: dns_responder.py [NAME=ADDRESS...]
+usage: /usr/bin/python3 dns_responder.py [NAME=ADDRESS...]
 """
 
 import socket

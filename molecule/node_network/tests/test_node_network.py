@@ -36,6 +36,12 @@ def fixture_cp1():
     return testinfra.get_host("podman://node_network-cp1")
 
 
+@pytest.fixture(name="worker1", scope="module")
+def fixture_worker1():
+    """The one node with node_mac in the inventory."""
+    return testinfra.get_host("podman://node_network-worker1")
+
+
 def node_name(host):
     return host.backend.name.split("-", 1)[1]
 
@@ -67,15 +73,13 @@ def test_merged_configuration_has_only_our_address(host):
     assert merged["routes"] == [{"to": "default", "via": "10.78.0.1"}]
 
 
-def test_worker_interface_is_matched_by_mac(host):
-    if node_name(host) != "worker1":
-        pytest.skip("only worker1 has node_mac in the inventory")
-    host.check_output("netplan generate")
-    link = host.file("/run/systemd/network/10-netplan-eth0.link").content_string
+def test_worker_interface_is_matched_by_mac(worker1):
+    worker1.check_output("netplan generate")
+    link = worker1.file("/run/systemd/network/10-netplan-eth0.link").content_string
     assert "MACAddress=02:00:0a:4e:00:15" in link
     assert "Name=eth0" in link
     # ...and that MAC is the interface's real one.
-    assert host.file("/sys/class/net/eth0/address").content_string.strip() == "02:00:0a:4e:00:15"
+    assert worker1.file("/sys/class/net/eth0/address").content_string.strip() == "02:00:0a:4e:00:15"
 
 
 def test_validator_rejects_a_broken_file(host):
@@ -282,7 +286,7 @@ def test_slow_confirmation_fails_the_play_and_the_timer_rolls_back(cp1):
                     subprocess.run(["podman", "exec", "node_network-worker1", "systemctl", "start", "mlp-test-dns"],
                                    check=True)
                 time.sleep(1)
-            output, _ = play.communicate(timeout=60)
+            output = play.communicate(timeout=60)[0]
         finally:
             if play.poll() is None:
                 play.kill()

@@ -41,7 +41,7 @@ def environment_file(host):
 
 def test_environment_has_each_variable_once_with_the_proxy(host):
     pairs = environment_file(host)
-    names = [k for k, _ in pairs if k.lower().endswith("_proxy")]
+    names = [pair[0] for pair in pairs if pair[0].lower().endswith("_proxy")]
     # The stale http_proxy prepare left behind was replaced, not duplicated.
     assert sorted(names) == sorted(VARIABLES)
     values = dict(pairs)

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Validate one VM's NoCloud seed with the real tools, before it is written.
 
 Reads {"<VM name>": {"meta-data": str, "user-data": str, "network-config":
@@ -166,7 +166,7 @@ def validate(seed, name, schema, ci_version, netplan):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--cloud-init-root", default="", help="directory holding usr/lib/python3/dist-packages/cloudinit")
     parser.add_argument("--netplan", default="netplan", help="netplan binary ('' skips netplan generate)")
     args = parser.parse_args(argv)

@@ -1,18 +1,21 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
+# Copyright: (c) 2026, ML platform team
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Pack cloud-init NoCloud seed files into a `cidata` ISO (controller side)."""
 
 from __future__ import annotations
 
 DOCUMENTATION = r"""
+---
 module: cidata_iso
 short_description: Pack cloud-init seed files into a NoCloud cidata ISO
 description:
-  - Builds an ISO 9660 image with Joliet and Rock Ridge names, volume label C(cidata), holding the given files at
+  - "Builds an ISO 9660 image with Joliet and Rock Ridge names, volume label C(cidata), holding the given files at
     its root (C(meta-data), C(user-data), C(network-config)): what cloud-init's NoCloud datasource reads from a
-    VM's DVD.
-  - Idempotent by content: an existing ISO with the same label and the same files byte for byte is left alone, so
-    the image is rewritten only when a seed file changed.
+    VM's DVD."
+  - "Idempotent by content: an existing ISO with the same label and the same files byte for byte is left alone, so
+    the image is rewritten only when a seed file changed."
   - Written atomically (temporary file, then rename) with pycdlib, a pure-Python library; no mount is needed.
 options:
   path:
@@ -27,8 +30,8 @@ options:
     required: true
   files_dir:
     description:
-      - Also write each file there (created if missing), byte for byte as on the ISO: for people to read, and for
-        a machine that takes a NoCloud seed directory instead of an ISO.
+      - "Also write each file there (created if missing), byte for byte as on the ISO: for people to read, and for
+        a machine that takes a NoCloud seed directory instead of an ISO."
       - Omit to write the ISO only.
     type: path
   label:
@@ -43,12 +46,15 @@ requirements:
   - pycdlib (PyPI) in the Python that runs the module on the controller
 attributes:
   check_mode:
+    description: Can run in check mode and return the changed status prediction without modifying the target.
     support: full
+author:
+  - ML platform team (@mlplatform)
 """
 
 EXAMPLES = r"""
 - name: Pack the seed
-  cidata_iso:
+  mlplatform.installer.cidata_iso:
     path: /srv/seeds/cp01/cidata.iso
     files_dir: /srv/seeds/cp01
     files:
