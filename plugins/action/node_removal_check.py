@@ -47,10 +47,9 @@ class ActionModule(ActionBase):
                    "fix": "correct cluster_drain in the cluster description (roles/cluster_upgrade/README.md)"}
                   for problem in upgrade_plan.drain_settings_problems(args["drain"])]
         lines = node_removal.refusal_lines(found)
-        # Kubespray's remove-node.yml: the nodes, no interactive prompt, the drain settings.
-        kubespray_vars = {k: v for k, v in upgrade_plan.kubespray_drain_vars(args["drain"]).items()
-                          if k.startswith("drain_")}
-        kubespray_vars.update(node=",".join(args["remove_nodes"]), skip_confirmation=True)
+        # Kubespray's remove-node.yml: the nodes and no interactive prompt; the
+        # drain settings are in the generated inventory (from cluster_drain).
+        kubespray_vars = {"node": ",".join(args["remove_nodes"]), "skip_confirmation": True}
         result.update(
             changed=False,
             refusals=found,

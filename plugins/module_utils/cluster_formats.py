@@ -42,8 +42,8 @@ COMPONENT_VERSION_RE = re.compile(r"^v?\d+(\.\d+)*([-+][0-9A-Za-z.-]+)?$")
 
 
 def parse_ipv4(text: Any) -> netaddr.IPAddress | None:
-    require_netaddr()
     """A strictly written IPv4 address (no prefix, no leading zeros, no spaces)."""
+    require_netaddr()
     if not isinstance(text, str):
         return None
     try:
@@ -54,8 +54,8 @@ def parse_ipv4(text: Any) -> netaddr.IPAddress | None:
 
 
 def parse_cidr(text: Any) -> tuple[netaddr.IPNetwork | None, str]:
-    require_netaddr()
     """A strictly written IPv4 network 'a.b.c.d/n'. Returns (network, why-not)."""
+    require_netaddr()
     if not isinstance(text, str):
         return None, "must be a string such as '10.0.0.0/24', got %s" % type_name(text)
     address_text, slash, prefix_text = text.partition("/")

@@ -171,23 +171,22 @@ def _as_tuple(kind: type | tuple) -> tuple:
     return kind if isinstance(kind, tuple) else (kind,)
 
 
-def validate(model: Any) -> list[Defect]:
-    """Every defect of the cluster description; never raises."""
+def _guarded(model: Any, rules: str) -> list[Defect]:
+    """Run one set of the Validator's rules; an internal error becomes a defect, never a traceback."""
     validator = Validator(model)
     try:
-        return validator.run()
-    except Exception as exc:  # the last line of defence: never a traceback
+        return getattr(validator, rules)()
+    except Exception as exc:  # the last line of defence
         validator.add("validation", "model", one_line("%s: %s" % (type(exc).__name__, exc)),
                       "internal error", "report this as a bug of plugins/module_utils/cluster_model.py, with the inventory")
         return validator.defects
+
+
+def validate(model: Any) -> list[Defect]:
+    """Every defect of the cluster description; never raises."""
+    return _guarded(model, "run")
 
 
 def node_defects(model: Any) -> list[Defect]:
     """The defects of what a VM plan reads, found by the same checks as :func:`validate`."""
-    validator = Validator(model)
-    try:
-        return validator.run_node_rules()
-    except Exception as exc:  # the last line of defence: never a traceback
-        validator.add("validation", "model", one_line("%s: %s" % (type(exc).__name__, exc)),
-                      "internal error", "report this as a bug of plugins/module_utils/cluster_model.py, with the inventory")
-        return validator.defects
+    return _guarded(model, "run_node_rules")

@@ -29,9 +29,7 @@ true in a ``when:``.
 
 from __future__ import annotations
 
-import difflib
 import functools
-import ipaddress
 import re
 import textwrap
 from collections.abc import Mapping
@@ -40,6 +38,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from . import proxy_url
+from .cluster_formats import closest, parse_cidr, parse_ipv4
 from .cluster_values import MISSING, Defect
 
 KUBESPRAY_VERSION = "v2.31.0"
@@ -277,45 +276,13 @@ def cluster_value(description: Mapping, name: str) -> Any:
     return MISSING
 
 
-def _show(value: Any) -> str:
-    if value is MISSING:
-        return "(not set)"
-    if isinstance(value, Vaulted):
-        return "(vault-encrypted)"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return "'%s'" % proxy_url.mask_in_text(proxy_url.masked(value)).replace("'", "''")
-    if isinstance(value, Mapping):
-        return "{" + ", ".join("%s: %s" % (k, _show(v)) for k, v in value.items()) + "}"
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_show(v) for v in value) + "]"
-    return str(value)
-
-
 def _problem(variable: str, value: Any, problem: str, fix: str) -> Defect:
     """A defect of the inventory validation (cluster_model.validate reports it)."""
     return Defect("all", variable, value, problem, fix)
 
 
-def _closest(word: str, choices) -> str | None:
-    found = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return found[0] if found else None
-
-
-def _ip(text: Any):
-    try:
-        address = ipaddress.ip_address(text) if isinstance(text, str) else None
-    except ValueError:
-        return None
-    return address if address is not None and address.version == 4 else None
-
-
 def _subnet(description: Mapping):
-    try:
-        return ipaddress.ip_network(cluster_value(description, "cluster_subnet"))
-    except (TypeError, ValueError):
-        return None
+    return parse_cidr(cluster_value(description, "cluster_subnet"))[0]
 
 
 def api_mode(description: Mapping) -> tuple[str, str]:
@@ -332,7 +299,7 @@ def api_mode(description: Mapping) -> tuple[str, str]:
     chosen = cluster_value(description, "cluster_api_loadbalancer")
     if chosen in API_LOADBALANCERS:
         return chosen, "cluster_api_loadbalancer is %s" % chosen
-    subnet, ip = _subnet(description), _ip(address)
+    subnet, ip = _subnet(description), parse_ipv4(address)
     if subnet is not None and ip is not None and ip in subnet:
         return "kube-vip", "a free address of cluster_subnet and cluster_api_loadbalancer unset, so a VIP held by kube-vip"
     return "external", "outside cluster_subnet and cluster_api_loadbalancer unset, so an external load balancer"
@@ -426,7 +393,7 @@ def _mirror_problems(mirror: Any) -> list:
     problems = []
     for key in mirror:
         if key not in MIRROR_KEYS:
-            twin = _closest(str(key), [k for k in MIRROR_KEYS if k not in mirror])  # a key already set is not the one meant
+            twin = closest(str(key), [k for k in MIRROR_KEYS if k not in mirror], 0.6)  # a key already set is not the one meant
             problems.append(_problem("cluster_mirror.%s" % key, mirror[key], "is not a key of cluster_mirror (%s)" % ", ".join(MIRROR_KEYS),
                                      "rename it to %s" % twin if twin else "remove it"))
     files = mirror.get("files_url", MISSING)
@@ -499,7 +466,7 @@ def _drain_problems(drain: Any) -> list:
     for key, value in drain.items():
         name = "cluster_drain.%s" % key
         if key not in DRAIN_DEFAULTS:
-            twin = _closest(str(key), [k for k in DRAIN_DEFAULTS if k not in drain])
+            twin = closest(str(key), [k for k in DRAIN_DEFAULTS if k not in drain], 0.6)
             problems.append(_problem(name, value, "is not a key of cluster_drain (%s)" % ", ".join(DRAIN_DEFAULTS),
                                      "rename it to %s" % twin if twin else "remove it"))
         elif key in DRAIN_BOOLEANS and not isinstance(value, bool):
@@ -532,7 +499,7 @@ def _api_problems(description: Mapping) -> list:
         return [_problem("cluster_api_loadbalancer", chosen, "cluster_api_address %s is the address of %s, so no load balancer "
                          "is in front of the API" % (address, owner),
                          "remove cluster_api_loadbalancer, or give cluster_api_address the VIP or load balancer address")]
-    subnet, ip = _subnet(description), _ip(address)
+    subnet, ip = _subnet(description), parse_ipv4(address)
     if chosen == "kube-vip" and subnet is not None and ip is not None and ip not in subnet:
         return [_problem("cluster_api_loadbalancer", chosen, "kube-vip announces the VIP by ARP on the node network, but "
                          "cluster_api_address %s is outside cluster_subnet %s" % (address, subnet),

@@ -45,7 +45,7 @@ options:
   drain:
     description:
       - The drain settings of the description (C(cluster_drain)) - timeout_seconds, grace_period_seconds,
-        retries, retry_delay_seconds, fail_if_drain_fails, uncordon_after_drain_failure, serial. A wrong setting is
+        retries, retry_delay_seconds, fail_if_drain_fails, uncordon_after_drain_failure. A wrong setting is
         a refusal of rule C(drain_settings).
     type: dict
   fail_on_refusal:
