@@ -26,7 +26,6 @@ import time
 
 import yaml
 from ansible import constants as C
-from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
@@ -107,10 +106,14 @@ class ActionModule(ActionBase):
                 result.update(changed=True, msg="check mode: would run %s; " % " ".join(argv) + missing)
                 result.setdefault("warnings", []).append(missing)
                 return result
-            raise AnsibleActionFail(missing)
+            # Returned, not raised: a raise here prints a bare "An exception
+            # occurred ... NoneType: None" above the message.
+            result.update(failed=True, msg=missing)
+            return result
         if not os.path.isfile(os.path.join(inventory, kr.HOSTS_FILE)):
-            raise AnsibleActionFail("no generated Kubespray inventory at %s (hosts.yml): run the kubespray_inventory "
-                                    "role first (playbooks/kubernetes.yml does)" % inventory)
+            result.update(failed=True, msg="no generated Kubespray inventory at %s (hosts.yml): run the "
+                          "kubespray_inventory role first (playbooks/kubernetes.yml does)" % inventory)
+            return result
         if self._task.check_mode:
             result.update(changed=True, msg="check mode: would run %s from %s" % (" ".join(argv), collection))
             return result

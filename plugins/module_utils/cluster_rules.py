@@ -135,6 +135,8 @@ class Validator(HostRules, GlobalRules, NetworkRules, ProxyRules, NodeRules, Glu
         self.guard(self._check_rollout)
         self.guard(self._check_kubespray_keys)
         self.guard(self._check_backup)
+        self.guard(self._check_gpu)
+        self.guard(self._check_monitoring)
         self.guard(self._check_network)
         self.guard(self._check_cidrs)
         self.guard(self._check_name_resolution)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from . import etcd_backup, kubespray_inventory
+from . import etcd_backup, gpu_operator_values, kubespray_inventory, monitoring
 from .cluster_formats import LABEL_RE, closest, is_domain
 from .cluster_values import MISSING, canonical, show
 from .cluster_vars import CLUSTER_VARS, KUBERNETES_SOURCES, ROLLOUT_DEFAULTS
@@ -105,6 +105,27 @@ class GlobalRules:
             return
         for problem in etcd_backup.settings_problems(backup):
             self.add("all", "cluster_backup", backup, problem.rstrip("."), "see roles/etcd_backup/README.md")
+
+    def _check_gpu(self) -> None:
+        """cluster_gpu (MIG strategy, the driver's apt mirror, precompiled drivers), judged by the GPU layer's own rules."""
+        gpu = self.var("all", self.cluster, "cluster_gpu", required=False)
+        if gpu is MISSING:
+            return
+        if gpu is None:
+            self.add("all", "cluster_gpu", gpu, "is empty", "remove it for the defaults, or write {mig_strategy: single}")
+            return
+        release = self.cluster.get("cluster_release")
+        driver = release.get("nvidia_driver") if isinstance(release, dict) else None
+        for problem in gpu_operator_values.cluster_gpu_problems(gpu, driver):
+            self.add("all", "cluster_gpu", gpu, problem, "see roles/gpu_operator/README.md")
+
+    def _check_monitoring(self) -> None:
+        """cluster_monitoring (retention, sizes), judged by the monitoring layer's own rules."""
+        value = self.var("all", self.cluster, "cluster_monitoring", required=False)
+        if value is MISSING:
+            return
+        for problem in monitoring.cluster_monitoring_problems(value):
+            self.add("all", "cluster_monitoring", value, problem, "see roles/monitoring/README.md")
 
     def _check_domain_value(self, name: str, value: Any, example: str) -> bool:
         if value is MISSING or not self.expect("all", name, value, str, "a string"):

@@ -50,6 +50,10 @@ CLUSTER_VARS = (
     "cluster_mirror",
     # Checked by the backup's own rules (module_utils/etcd_backup.py).
     "cluster_backup",
+    # Checked by the GPU layer's own rules (module_utils/gpu_operator_values.py).
+    "cluster_gpu",
+    # Checked by the monitoring layer's own rules (module_utils/monitoring.py).
+    "cluster_monitoring",
 )
 
 # Where the Kubernetes cluster comes from (roles/kubernetes_cluster).

@@ -12,6 +12,8 @@ carries gluster's own words (stdout and stderr).
 
 from __future__ import absolute_import, division, print_function
 
+import time
+
 from ansible_collections.mlplatform.installer.plugins.module_utils.gluster import (
     GlusterError,
     check_exit,
@@ -26,6 +28,12 @@ GLUSTER_ENV = {"LC_ALL": "C", "LANG": "C"}
 # timed out" and fails (its --timeout). 120 is gluster's own default, written
 # out so the wait a module may spend on one command is stated, not implied.
 TIMEOUT = 120
+# glusterd refuses a command while another node holds the volume's cluster-wide
+# lock (every `volume status` takes it, e.g. the gluster_metrics timer on each
+# storage node): nothing ran, so the command is tried again a few times.
+LOCK_BUSY = "Another transaction is in progress"
+LOCK_RETRIES = 5
+LOCK_WAIT = 2
 
 
 def failure_text(argv, rc, gluster_text):
@@ -51,13 +59,18 @@ class GlusterCli(object):
         return ([self.binary, "--mode=script"] + (["--xml"] if xml else [])
                 + ["--timeout=%d" % self.timeout] + list(words))
 
-    def run(self, words, parser=parse_cli, xml=True):
+    def run(self, words, parser=parse_cli, xml=True, sleep=time.sleep):
         """parser(stdout) of a command that succeeded (stdout itself when parser is None)."""
         argv = self.command(words, xml)
-        rc, out, err = self.module.run_command(argv, environ_update=GLUSTER_ENV)
-        try:
-            out = check_exit(rc, out, err)
-            return parser(out) if parser is not None else out
-        except GlusterError as exc:
-            raise GlusterError(failure_text(argv, rc, exc.message), op_ret=exc.op_ret,
-                               op_errno=exc.op_errno, output=exc.output)
+        for attempt in range(LOCK_RETRIES + 1):
+            rc, out, err = self.module.run_command(argv, environ_update=GLUSTER_ENV)
+            try:
+                out = check_exit(rc, out, err)
+                return parser(out) if parser is not None else out
+            except GlusterError as exc:
+                if LOCK_BUSY in exc.message and attempt < LOCK_RETRIES:
+                    sleep(LOCK_WAIT)
+                    continue
+                raise GlusterError(failure_text(argv, rc, exc.message), op_ret=exc.op_ret,
+                                   op_errno=exc.op_errno, output=exc.output)
+        raise AssertionError("unreachable")  # pragma: no cover

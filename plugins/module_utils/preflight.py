@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 from . import egress
+from .storage_figures import age_text
 
 PASS, WARN, FAIL = "pass", "warn", "fail"
 
@@ -98,7 +99,8 @@ def storage_result(result, etcd_pids=None, write_bytes=None):
             "figures": result.get("figures") or {}, "verdicts": result.get("verdicts") or [],
             "errors": result.get("errors") or {}, "unmeasured": result.get("unmeasured") or [],
             "unmeasured_reason": result.get("unmeasured_reason") or "",
-            "target": result.get("target") or {}, "error": "", "skipped": ""}
+            "target": result.get("target") or {}, "error": "", "skipped": "",
+            "reused_age": result.get("reused_age")}
     if result.get("skipped"):
         profiles = item.get("profiles") or []
         base["skipped"] = (live_etcd_reason(etcd_pids, write_bytes(profiles)) if etcd_pids and "etcd" in profiles
@@ -271,6 +273,9 @@ def check_storage(host, results):
             rows.append(_row(host, "%s:%s" % (check, profile), "fio failed", "fio completes", FAIL, message))
         # A brick disk's rows say how it was measured (raw, in its mount, read-only).
         how = (result.get("target") or {}).get("reason", "") if result.get("device") else ""
+        if result.get("reused_age") is not None:
+            how = "; ".join(part for part in (how, "figures kept on the node from %s ago (-e preflight_remeasure=true "
+                                              "measures again)" % age_text(result["reused_age"])) if part)
         for verdict in result.get("verdicts", []):
             detail = "" if verdict["passed"] else verdict.get("reason", "")
             rows.append(_row(host, "%s:%s" % (check, verdict["figure"]), _figure(verdict["value"]),

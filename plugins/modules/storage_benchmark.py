@@ -97,10 +97,24 @@ options:
     type: str
     choices: [auto, libaio, psync]
     default: auto
+  figures_dir:
+    description:
+      - Directory on the node where each measurement is kept (one small JSON file per measured path or
+        device, mode 0600), for reuse by later runs (O(reuse_max_age)). Unset keeps nothing.
+    type: path
+  reuse_max_age:
+    description:
+      - Seconds a kept measurement stands for a new one. It is reused only when nothing it depends on
+        changed - the target, O(profiles), O(size), O(runtime), O(bounded), O(ioengine), and the block
+        device under the target (major:minor, size, serial or WWID, a loop device's backing file) -
+        and the thresholds are judged again on it. 0 always measures.
+    type: int
+    default: 0
 requirements:
   - fio 3.5 or newer on the target (it reports fdatasync percentiles since 3.5)
 notes:
-  - Never reports a change - the work files are removed before it returns.
+  - Never reports a change - the work files are removed before it returns; the kept measurement
+    (O(figures_dir)) is bookkeeping, not a change to the node.
   - Check mode runs nothing; the figures are then empty.
 author:
   - ML platform team (@mlplatform)
@@ -125,6 +139,14 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+reused_age:
+  description: Age in seconds of the kept measurement the figures come from; absent when measured in this run.
+  returned: when a kept measurement was reused
+  type: int
+reuse_reason:
+  description: Why a kept measurement was not reused (none kept, too old, something it depends on changed).
+  returned: when O(figures_dir) is set and the figures were measured in this run
+  type: str
 figures:
   description: Every figure measured, by name. Present also when the module fails.
   returned: always
@@ -198,8 +220,10 @@ import re
 import shutil
 import stat
 import tempfile
+import time
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.mlplatform.installer.plugins.module_utils import storage_figures
 from ansible_collections.mlplatform.installer.plugins.module_utils.fio import (
     PROFILE_NAMES,
     RUNTIME_MAX_SECONDS,
@@ -372,6 +396,8 @@ def main():
             role=dict(type="str", choices=["etcd", "control_plane", "worker", "none"], default="none"),
             thresholds=dict(type="dict", default={}),
             ioengine=dict(type="str", choices=["auto", "libaio", "psync"], default="auto"),
+            figures_dir=dict(type="path"),
+            reuse_max_age=dict(type="int", default=0),
         ),
         supports_check_mode=True,
     )
@@ -438,6 +464,18 @@ def main():
     if raw is None and not os.path.isdir(path):
         module.fail_json(msg="path %s does not exist or is not a directory" % path, **result)
 
+    kept_file = measurement_key = None
+    if params["figures_dir"]:
+        kept_file = os.path.join(params["figures_dir"], storage_figures.record_name(device or path))
+        measurement_key = storage_figures.key(device or path, _device_identity(raw or path, raw is not None), profiles,
+                                              size_bytes, params["runtime"], params["bounded"], params["ioengine"])
+        kept, age = storage_figures.reusable(_read(kept_file) if os.path.exists(kept_file) else "{}", measurement_key,
+                                             time.time(), params["reuse_max_age"])
+        if kept is not None:
+            result.update(kept, reused_age=int(age))
+            _judge(module, result, thresholds, params["role"], profiles, [])
+        result["reuse_reason"] = "none kept yet" if not os.path.exists(kept_file) else age
+
     if raw is None:
         needed = required_free_bytes(profiles, size_bytes)
         free = _free_bytes(path)
@@ -472,23 +510,64 @@ def main():
     if workdir and os.path.exists(workdir):
         cleanup.append("could not remove the work directory %s" % workdir)
     result["errors"] = errors
+    problems = ["fio failed in %s: %s" % (raw or path, " | ".join(errors[p] for p in profiles if p in errors))] \
+        if errors else []
+    problems += cleanup
+    # Kept only when every profile ran: a partial measurement is measured again.
+    if kept_file and not errors:
+        _keep(module, kept_file, storage_figures.record(measurement_key, time.time(), result))
+    _judge(module, result, thresholds, params["role"], profiles, problems)
 
+
+def _judge(module, result, thresholds, role, profiles, problems):
+    """Judge the figures (measured now or kept) and exit: failing on fio errors and missed thresholds alike,
+    naming all of them; the figures are returned either way."""
     result["measured"] = True
     verdicts, unmeasured = check_thresholds(result["figures"], thresholds)
     result["verdicts"] = verdicts
     result["unmeasured"] = unmeasured
-    # Fail on fio errors and on missed thresholds alike, naming all of them;
-    # the figures measured so far are returned either way.
-    problems = ["fio failed in %s: %s" % (raw or path, " | ".join(errors[p] for p in profiles if p in errors))] \
-        if errors else []
-    problems += cleanup
-    missed = failure_message(verdicts, params["role"])
+    missed = failure_message(verdicts, role)
     if missed:
-        problems.append(missed)
+        problems = problems + [missed]
     if problems:
         module.fail_json(msg=" | ".join(problems), **result)
     result["msg"] = "all %d thresholds met" % len(verdicts) if verdicts else "measured; no thresholds to check"
+    if "reused_age" in result:
+        result["msg"] += " (figures kept from %s ago)" % storage_figures.age_text(result["reused_age"])
     module.exit_json(**result)
+
+
+def _keep(module, path, text):
+    """Write the kept measurement atomically (a reader never sees half a record); a failure only warns."""
+    try:
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        handle, temp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".storage-")
+        with os.fdopen(handle, "w") as out:
+            out.write(text)
+        os.replace(temp, path)
+    except OSError as exc:
+        module.warn("could not keep the figures in %s: %s (the next run measures again)" % (path, exc))
+
+
+def _device_identity(target, is_device):
+    """What identifies the block device under a path (or the device itself): a replaced or resized disk differs."""
+    info = os.stat(target)
+    number = info.st_rdev if is_device else info.st_dev
+    wanted = "%d:%d" % (os.major(number), os.minor(number))
+    sysfs = "/sys/class/block"
+    names = [n for n in sorted(os.listdir(sysfs)) if _read(os.path.join(sysfs, n, "dev")) == wanted] \
+        if os.path.isdir(sysfs) else []
+    if not names:
+        # No block device (tmpfs, overlay): the device number alone, new on every mount.
+        return {"dev": wanted}
+    base = os.path.join(sysfs, names[0])
+    identity = {"dev": wanted, "name": names[0], "sectors": _read(os.path.join(base, "size"))}
+    for name, rel in (("serial", "device/serial"), ("wwid", "device/wwid"), ("wwid", "wwid"),
+                      ("backing_file", "loop/backing_file")):
+        value = _read(os.path.join(base, rel))
+        if value:
+            identity[name] = value
+    return identity
 
 
 if __name__ == "__main__":

@@ -538,3 +538,25 @@ def test_the_device_tree_is_read_from_sysfs_and_the_mount_table(tmp_path):
     plan = fio.plan_device(module._sysfs_tree(device, str(sysfs), str(mountinfo)),
                            '{"signatures": [{"type": "LVM2_member"}]}', "/dev/disk/by-path/x")
     assert plan["mode"] == "readonly" and "/dev/dm-3 (lvm)" in plan["reason"]
+
+
+@pytest.mark.usefixtures("real_fio")
+def test_kept_figures_are_reused_while_fresh_and_judged_again(monkeypatch, capsys, tmp_path):
+    # Real fio on this machine: the first run measures and keeps the figures
+    # (0600, atomically), the second reuses them without running fio and
+    # judges them against its own thresholds, and another size measures again.
+    target, kept = tmp_path / "target", tmp_path / "kept"
+    target.mkdir()
+    args = {"path": str(target), "profiles": ["seqwrite"], "size": "4m", "runtime": 1, "figures_dir": str(kept),
+            "reuse_max_age": 3600}
+    first = run_module(monkeypatch, capsys, args)
+    assert not first.get("failed") and "reused_age" not in first and first["reuse_reason"] == "none kept yet"
+    (record,) = list(kept.iterdir())
+    assert stat.S_IMODE(record.stat().st_mode) == 0o600
+    second = run_module(monkeypatch, capsys, dict(args, thresholds={"seqwrite_mib_s": 1e9}))
+    assert second["figures"] == first["figures"] and second["reused_age"] <= 60
+    assert second["failed"] is True and "seqwrite_mib_s" in second["msg"]
+    third = run_module(monkeypatch, capsys, dict(args, size="8m"))
+    assert "reused_age" not in third and third["reuse_reason"] == "measured again: size_bytes changed"
+    assert run_module(monkeypatch, capsys, dict(args, reuse_max_age=0))["reuse_reason"] == "reuse is off"
+    assert list(target.iterdir()) == []

@@ -169,6 +169,8 @@ def test_missing_collection_says_how_to_install_and_mirror(runs):
     assert "make collections" in flat
     assert "ansible-galaxy collection install -r requirements.yml -p collections" in flat
     assert "ansible-galaxy collection download -r requirements.yml" in flat
+    # A refusal, not a crash: no bare traceback line above the message.
+    assert "An exception occurred" not in flat
     assert not (work / "reports").exists()
 
 

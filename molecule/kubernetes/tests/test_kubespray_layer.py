@@ -12,7 +12,10 @@ passes proves the layer did not need it:
   is printed (issue 14: at most 10 s);
 - with a host added to the inventory, check mode decides scale, naming it;
 - with another kube_version, the layer refuses and points at
-  playbooks/upgrade.yml.
+  playbooks/upgrade.yml;
+- playbooks/scale.yml refuses, before any host is contacted, a control-plane
+  host, a new worker it was not given, and a scale-out that the layer decides
+  is a cluster.yml change (the decision read from the live API).
 
 The control-plane container and the inventory come from molecule's
 environment, so a copy of the scenario under another name runs this as is.
@@ -59,9 +62,9 @@ def kubectl(*args, stdin=None):
                           check=False)
 
 
-def layer(inventory, *extra):
+def layer(inventory, *extra, playbook="playbooks/kubernetes.yml"):
     started = time.monotonic()
-    proc = subprocess.run(["ansible-playbook", "playbooks/kubernetes.yml", "-i", str(inventory), *extra],
+    proc = subprocess.run(["ansible-playbook", playbook, "-i", str(inventory), *extra],
                           cwd=REPO, capture_output=True, text=True, timeout=900, env=ENV, check=False)
     return proc.returncode, " ".join((proc.stdout + proc.stderr).split()), time.monotonic() - started
 
@@ -134,13 +137,18 @@ def test_a_rerun_with_nothing_changed_is_quick_and_changes_nothing(recorded):
     assert "Read the admin kubeconfig on the first control-plane node" not in out
 
 
+def _adding(*names):
+    """An inventory edit: new workers, sized like the first, at .29, .28, ..."""
+    def edit(data):
+        hosts = data["all"]["children"]["kube_node"]["hosts"]
+        first = next(iter(hosts.values()))
+        for number, name in enumerate(names):
+            hosts[name] = dict(first, node_ip=first["node_ip"].rsplit(".", 1)[0] + ".%d" % (29 - number))
+    return edit
+
+
 def test_an_added_host_decides_scale_in_check_mode(recorded, tmp_path):
-    def add_worker(data):
-        workers = data["all"]["children"]["kube_node"]["hosts"]
-        first = next(iter(workers.values()))
-        address = first["node_ip"].rsplit(".", 1)[0] + ".29"
-        workers["scale-worker9"] = dict(first, node_ip=address)
-    inventory = _copy(tmp_path, "added", add_worker)
+    inventory = _copy(tmp_path, "added", _adding("scale-worker9"))
     rc, out, _seconds = layer(inventory, "--check")
     assert rc == 0, out[-4000:]
     assert "Kubespray: scale - new worker hosts only: scale-worker9 (scale.yml limited to them" in out, out[-4000:]
@@ -157,3 +165,41 @@ def test_another_kube_version_refuses_and_points_at_upgrade(recorded):
     assert ("Kubespray refused: the cluster runs Kubernetes v1.35.4 and cluster_release.kubernetes is 1.35.3"
             in out), out[-4000:]
     assert "playbooks/upgrade.yml" in out
+
+
+def _scale(inventory, *names):
+    return layer(inventory, "-e", json.dumps({"scale_nodes": list(names)}), playbook="playbooks/scale.yml")
+
+
+def _stopped_before_any_host(out):
+    """Only the controller plays ran: no later play started (any_errors_fatal)."""
+    return "PLAY [Scale | their VMs" not in out and "PLAY [Node prep" not in out and "PLAY [Preflight" not in out
+
+
+def test_scale_refuses_a_control_plane_host_before_reading_the_cluster(recorded):
+    rc, out, _seconds = _scale(recorded, CP)
+    assert rc != 0
+    assert "scale_nodes: %s is in kube_control_plane and etcd, and scale.yml joins workers only" % CP in out, out[-4000:]
+    assert "Kubespray:" not in out and _stopped_before_any_host(out), out[-4000:]
+
+
+def test_scale_refuses_a_new_worker_it_was_not_given(recorded, tmp_path):
+    inventory = _copy(tmp_path, "two-new", _adding("scale-worker9", "scale-worker8"))
+    rc, out, _seconds = _scale(inventory, "scale-worker9")
+    assert rc != 0
+    # The decision came from the live API and the apply record.
+    assert "Kubespray: scale - new worker hosts only: scale-worker8, scale-worker9" in out, out[-4000:]
+    assert "The inventory also adds scale-worker8, which scale_nodes does not name" in out, out[-4000:]
+    assert _stopped_before_any_host(out), out[-4000:]
+
+
+def test_scale_refuses_when_the_layer_decides_cluster(recorded, tmp_path):
+    # A new worker, and a cluster-wide setting that reaches Kubespray's
+    # group_vars (the drain timeout): cluster.yml's change, not a scale.
+    inventory = _copy(tmp_path, "with-setting", _adding("scale-worker9"))
+    (inventory / "group_vars" / "all" / "drain.yml").write_text("cluster_drain:\n  timeout_seconds: 900\n",
+                                                                encoding="utf-8")
+    rc, out, _seconds = _scale(inventory, "scale-worker9")
+    assert rc != 0
+    assert "The Kubernetes layer decided on Kubespray cluster.yml, not scale" in out, out[-4000:]
+    assert "run playbooks/site.yml for this change" in out and _stopped_before_any_host(out), out[-4000:]

@@ -123,3 +123,15 @@ def test_time_source_check_refuses_hyperv_time_sync(host):
     assert "/run/mlp-test/hyperv-timesync-on/ptp0/clock_name" in refused
     assert "Disable-VMIntegrationService" in refused
     assert host.file("/run/mlp-test/hyperv-timesync-off.verdict").content_string == "passed\n"
+
+
+def test_gpu_node_blacklists_nouveau_and_has_the_preflight_tools(host):
+    """node1 is in gpu_nodes: nouveau is blacklisted for modprobe, lspci and mokutil answer."""
+    conf = host.file("/etc/modprobe.d/mlp-nouveau.conf")
+    assert conf.mode == 0o644
+    assert "blacklist nouveau" in conf.content_string.splitlines()
+    assert host.run("lspci -nn").rc == 0
+    # A container has no EFI variables: mokutil runs (rc 1) and says so, which
+    # the GPU preflight reads as no Secure Boot.
+    answer = host.run("mokutil --sb-state")
+    assert "EFI variables are not supported" in answer.stdout + answer.stderr or "SecureBoot" in answer.stdout
