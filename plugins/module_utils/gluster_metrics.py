@@ -22,22 +22,8 @@ import subprocess
 import tempfile
 import time
 
-from ansible_collections.mlplatform.installer.plugins.module_utils.gluster import (
-    GlusterError,
-    evaluate_pool,
-    evaluate_volume,
-    heal_summary_argv,
-    parse_cli,
-    parse_heal_summary,
-    parse_pool_list,
-    parse_volume_get,
-    parse_volume_info,
-    parse_volume_status,
-    pool_list_argv,
-    volume_get_argv,
-    volume_info_argv,
-    volume_status_argv,
-)
+from ansible_collections.mlplatform.installer.plugins.module_utils import gluster_check
+from ansible_collections.mlplatform.installer.plugins.module_utils.gluster import parse_cli
 
 __metaclass__ = type
 
@@ -98,64 +84,27 @@ def parse_brick_capacity(text):
     return result
 
 
-def _read(cli, words, parser):
-    try:
-        return cli.run(words, parser), None
-    except GlusterError as exc:
-        return None, exc.message
-
-
 def collect(cli, volumes=None, max_pending=0, require_quorum=True):
-    """One pass over the pool, as gluster_health's check, plus brick capacity.
+    """gluster_health's pass over the pool (module_utils/gluster_check), plus brick capacity.
 
     ``cli`` is a gluster_cli.GlusterCli (``run(words, parser)``). Returns
     {"up", "peers", "volumes" (gluster_health's per-volume reports), "bricks"
-    ({volume: [brick names]}), "capacity", "problems"}; a failing command is a
-    problem, never an exception, so the file still says what is known.
+    ({volume: [brick names]}), "capacity", "problems", "status_unknown"}; a
+    failing command is a problem, never an exception, so the file still says
+    what is known. A volume in status_unknown exports no brick series this
+    round: unknown is not offline (the other storage nodes still report).
     """
-    result = {"up": False, "peers": [], "volumes": {}, "bricks": {}, "capacity": {}, "problems": [],
-              "status_unknown": []}
-    pool, error = _read(cli, pool_list_argv(), parse_pool_list)
-    if error:
-        result["problems"].append(error + " (is glusterd running on this node?)")
-        return result
-    result["peers"] = pool
-    result["problems"] += evaluate_pool(pool)
-    infos, error = _read(cli, volume_info_argv(), parse_volume_info)
-    if error:
-        result["problems"].append(error)
-        return result
-    result["up"] = True
-    for name in volumes or sorted(infos):
-        info = infos.get(name)
-        if info is None:
-            result["problems"].append("%s: volume does not exist" % name)
-            continue
-        result["bricks"][name] = [b["name"] for b in info["bricks"]]
-        status = heal = None
-        if info["started"]:
-            status, error = _read(cli, volume_status_argv(name), parse_volume_status)
-            if error:
-                # Unknown is not offline: without an answer no brick is exported for
-                # this volume this round (the other storage nodes still report).
-                result["problems"].append(error)
-                result["status_unknown"].append(name)
-            status = (status or {}).get(name, {})
-            if info["replica_count"] > 1:
-                heal, error = _read(cli, heal_summary_argv(name), parse_heal_summary)
-                if error:
-                    result["problems"].append("%s: heal state unknown: %s" % (name, error))
-            capacity, error = _read(cli, volume_status_detail_argv(name), parse_brick_capacity)
-            if error:
-                result["problems"].append(error)
-            result["capacity"][name] = (capacity or {}).get(name, {})
-        options, error = _read(cli, volume_get_argv(name), parse_volume_get)
-        if error:
-            result["problems"].append(error)
-        report, found = evaluate_volume(name, info, status, heal, options or {}, pool, max_pending, require_quorum)
-        result["volumes"][name] = report
-        result["problems"] += found
-    return result
+    capacity = {}
+
+    def brick_capacity(name):
+        found, error = gluster_check.read(cli, volume_status_detail_argv(name), parse_brick_capacity)
+        capacity[name] = (found or {}).get(name, {})
+        return [error] if error else []
+
+    state = gluster_check.check(cli, volumes, max_pending, require_quorum, per_started_volume=brick_capacity)
+    return {"up": state["up"], "peers": state["pool"], "volumes": state["reports"],
+            "bricks": {name: [b["name"] for b in state["infos"][name]["bricks"]] for name in state["reports"]},
+            "capacity": capacity, "problems": state["problems"], "status_unknown": state["status_unknown"]}
 
 
 def escape_label(value):

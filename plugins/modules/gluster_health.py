@@ -128,67 +128,8 @@ installed:
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.mlplatform.installer.plugins.module_utils.gluster import (
-    GlusterError,
-    evaluate_pool,
-    evaluate_volume,
-    heal_summary_argv,
-    parse_heal_summary,
-    parse_pool_list,
-    parse_volume_get,
-    parse_volume_info,
-    parse_volume_status,
-    pool_list_argv,
-    volume_get_argv,
-    volume_info_argv,
-    volume_status_argv,
-)
+from ansible_collections.mlplatform.installer.plugins.module_utils.gluster_check import check
 from ansible_collections.mlplatform.installer.plugins.module_utils.gluster_cli import GlusterCli
-
-
-def read(cli, words, parser):
-    """(parsed, None), or (None, the failure naming the command): a check reports, never stops."""
-    try:
-        return cli.run(words, parser), None
-    except GlusterError as exc:
-        return None, exc.message
-
-
-def check(cli, wanted, max_pending, require_quorum):
-    """One pass over the cluster: (peers, volume reports, problems)."""
-    problems = []
-    pool, error = read(cli, pool_list_argv(), parse_pool_list)
-    if error:
-        return [], {}, [error + " (is glusterd running on this node?)"]
-    problems += evaluate_pool(pool)
-    infos, error = read(cli, volume_info_argv(), parse_volume_info)
-    if error:
-        return pool, {}, problems + [error]
-    names = wanted or sorted(infos)
-    reports = {}
-    for name in names:
-        info = infos.get(name)
-        if info is None:
-            problems.append("%s: volume does not exist (volumes: %s)" % (name, ", ".join(sorted(infos)) or "none"))
-            continue
-        status = heal = None
-        if info["started"]:
-            status, error = read(cli, volume_status_argv(name), parse_volume_status)
-            if error:
-                problems.append(error)
-            status = (status or {}).get(name, {})
-            if info["replica_count"] > 1:
-                heal, error = read(cli, heal_summary_argv(name), parse_heal_summary)
-                if error:
-                    problems.append("%s: heal state unknown: %s" % (name, error))
-        options, error = read(cli, volume_get_argv(name), parse_volume_get)
-        if error:
-            problems.append(error)
-        report, found = evaluate_volume(name, info, status, heal, options or {}, pool,
-                                        max_pending, require_quorum)
-        reports[name] = report
-        problems += found
-    return pool, reports, problems
 
 
 def main():
@@ -220,7 +161,8 @@ def main():
     started = time.time()
     deadline = started + max(p["wait_timeout"], 0)
     while True:
-        peers, volumes, problems = check(cli, p["volumes"], p["max_pending_heals"], p["require_quorum_options"])
+        state = check(cli, p["volumes"], p["max_pending_heals"], p["require_quorum_options"])
+        peers, volumes, problems = state["pool"], state["reports"], state["problems"]
         result["checks"] += 1
         if not problems or time.time() + p["wait_interval"] > deadline:
             break
