@@ -22,35 +22,14 @@ import time
 import pytest
 import yaml
 
+from kube import get, kubectl
+
 REPO = os.environ["MOLECULE_PROJECT_DIRECTORY"]
 INVENTORY_DIR = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
-KUBECONFIG = os.path.join(INVENTORY_DIR, "artifacts", "admin.conf")
 ARTIFACTS = os.path.join(INVENTORY_DIR, "artifacts", "gpu-operator")
 CP, WORKER, GPU = "kubernetes-cp1", "kubernetes-worker1", "kubernetes-gpu1"
 DRIVER = "595.91.07"
 DRIVER_LABEL = "nvidia.com/cuda.driver-version.full"
-
-
-def kubectl_path():
-    out = subprocess.run([os.path.join(REPO, "testbed", "kubernetes", "build.sh"), "--print-dir"],
-                         check=True, capture_output=True, text=True).stdout
-    dirs = dict(line.split(" ", 1) for line in out.splitlines())
-    return os.path.join(dirs["kubernetes"], "kubectl")
-
-
-KUBECTL = kubectl_path()
-
-
-def kubectl(*args, check=True, stdin=None):
-    proc = subprocess.run([KUBECTL, "--kubeconfig", KUBECONFIG] + list(args), input=stdin,
-                          capture_output=True, text=True, timeout=120, check=False)
-    if check and proc.returncode != 0:
-        raise AssertionError("kubectl %s failed: %s" % (" ".join(args), proc.stderr))
-    return proc
-
-
-def get(*args):
-    return json.loads(kubectl("get", "-o", "json", *args).stdout)
 
 
 def policy():

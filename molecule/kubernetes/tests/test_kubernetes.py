@@ -8,7 +8,6 @@ must catch, a Node that stopped its heartbeat and a Node the inventory does
 not list, and put the cluster back.
 """
 
-import functools
 import json
 import os
 import re
@@ -18,33 +17,14 @@ import time
 
 import yaml
 
+from kube import KUBECONFIG, get, kubectl
+
 REPO = os.environ["MOLECULE_PROJECT_DIRECTORY"]
 INVENTORY_DIR = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
-KUBECONFIG = os.path.join(INVENTORY_DIR, "artifacts", "admin.conf")
 SCENARIO = os.environ["MOLECULE_SCENARIO_DIRECTORY"]
 VERSION = "v1.35.4"
 CP, WORKER, GPU = "kubernetes-cp1", "kubernetes-worker1", "kubernetes-gpu1"
 NODES = sorted([CP, WORKER, GPU])
-
-
-@functools.lru_cache(maxsize=None)
-def kubectl_path():
-    out = subprocess.run([os.path.join(REPO, "testbed", "kubernetes", "build.sh"), "--print-dir"],
-                         check=True, capture_output=True, text=True).stdout
-    dirs = dict(line.split(" ", 1) for line in out.splitlines())
-    return os.path.join(dirs["kubernetes"], "kubectl")
-
-
-def kubectl(*args, check=True, stdin=None):
-    proc = subprocess.run([kubectl_path(), "--kubeconfig", KUBECONFIG] + list(args), input=stdin,
-                          capture_output=True, text=True, timeout=120, check=False)
-    if check and proc.returncode != 0:
-        raise AssertionError("kubectl %s failed: %s" % (" ".join(args), proc.stderr))
-    return proc
-
-
-def get(*args):
-    return json.loads(kubectl("get", "-o", "json", *args).stdout)
 
 
 def ready(node):

@@ -9,38 +9,24 @@ the server refuses a bad object.
 """
 
 import base64
-import functools
 import glob
 import json
 import os
-import subprocess
 
 import yaml
 
+import kube
+from kube import get
+
 REPO = os.environ["MOLECULE_PROJECT_DIRECTORY"]
 INVENTORY_DIR = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
-KUBECONFIG = os.path.join(INVENTORY_DIR, "artifacts", "admin.conf")
 NAMESPACE = "monitoring"
 RULES = sorted(glob.glob(os.path.join(REPO, "roles", "monitoring", "files", "rules", "*.yml")))
 
 
-@functools.lru_cache(maxsize=None)
-def kubectl_path():
-    out = subprocess.run([os.path.join(REPO, "testbed", "kubernetes", "build.sh"), "--print-dir"],
-                         check=True, capture_output=True, text=True).stdout
-    dirs = dict(line.split(" ", 1) for line in out.splitlines())
-    return os.path.join(dirs["kubernetes"], "kubectl")
-
-
 def kubectl(*args, stdin=None):
-    return subprocess.run([kubectl_path(), "--kubeconfig", KUBECONFIG] + list(args), input=stdin,
-                          capture_output=True, text=True, timeout=120, check=False)
-
-
-def get(*args):
-    proc = kubectl("get", "-o", "json", *args)
-    assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout)
+    """Unchecked: the tests read the exit code (a rejected object is the point of some)."""
+    return kube.kubectl(*args, check=False, stdin=stdin)
 
 
 def test_crds_are_established_and_owned_by_the_role():

@@ -26,9 +26,10 @@ import time
 
 import pytest
 
+from kube import get, kubectl
+
 REPO = os.environ["MOLECULE_PROJECT_DIRECTORY"]
 INVENTORY_DIR = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
-KUBECONFIG = os.path.join(INVENTORY_DIR, "artifacts", "admin.conf")
 WORKLOAD = os.path.join(REPO, "molecule", "kubernetes", "files", "upgrade", "workload.yaml")
 # The bed's etcd is laid out as kubeadm lays it out (the health gate's setting for the bed).
 BED_GATE_VARS = "@" + os.path.join(REPO, "inventories", "testbed", "group_vars", "all", "health_gate.yml")
@@ -55,26 +56,6 @@ WORKERS = group("kube_node")
 NODES = sorted(set(group("kube_control_plane") + WORKERS))
 DRAINED = WORKERS[0]
 BUNDLE = hostvar(CP, "cluster_release")
-
-
-@functools.lru_cache(maxsize=None)
-def kubectl_path():
-    out = subprocess.run([os.path.join(REPO, "testbed", "kubernetes", "build.sh"), "--print-dir"],
-                         check=True, capture_output=True, text=True).stdout
-    dirs = dict(line.split(" ", 1) for line in out.splitlines())
-    return os.path.join(dirs["kubernetes"], "kubectl")
-
-
-def kubectl(*args, check=True):
-    proc = subprocess.run([kubectl_path(), "--kubeconfig", KUBECONFIG] + list(args), capture_output=True, text=True,
-                          timeout=120, check=False)
-    if check and proc.returncode != 0:
-        raise AssertionError("kubectl %s failed: %s" % (" ".join(args), proc.stderr))
-    return proc
-
-
-def get(*args):
-    return json.loads(kubectl("get", "-o", "json", *args).stdout)
 
 
 def wait_for(what, predicate, timeout=180):
