@@ -14,7 +14,7 @@ export PATH := $(BIN):$(PATH):/usr/local/go/bin
 export ANSIBLE_HOME := $(CURDIR)/.cache/ansible
 BED_INVENTORY ?= inventories/testbed
 
-.PHONY: help venv bed-deps bed-image bed-k8s-binaries bed-up bed-down bed-status demo test lint syntax unit sanity molecule bench bench-scale collections clean
+.PHONY: help venv kfp-venv bed-deps bed-image bed-k8s-binaries bed-up bed-down bed-status demo test lint syntax unit sanity molecule bench bench-storage bench-scale collections clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -30,7 +30,26 @@ $(COLLECTION_LINK):
 	mkdir -p $(dir $@)
 	ln -sfn ../../../.. $@
 
-venv: $(VENV)/.installed $(COLLECTION_LINK) ## Python toolchain in .venv (pinned in requirements.txt)
+# The opt-in mitogen profile (ansible-mitogen.cfg): the pinned extra, and its
+# plugins at a path that does not name the Python version.
+MITOGEN_LINK := .cache/ansible_mitogen
+$(VENV)/.mitogen-installed: requirements-mitogen.txt $(VENV)/.installed
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements-mitogen.txt
+	mkdir -p .cache
+	ln -sfn "$$($(BIN)/python -c 'import ansible_mitogen, os; print(os.path.dirname(ansible_mitogen.__file__))')" $(MITOGEN_LINK)
+	touch $@
+
+venv: $(VENV)/.installed $(VENV)/.mitogen-installed $(COLLECTION_LINK) ## Python toolchain in .venv (pinned in requirements.txt, requirements-mitogen.txt)
+
+# The kfp SDK for pipelines/ (tests/unit/test_pipeline_*.py run it): a venv of
+# its own, since kfp 2.16 pins kubernetes<31 and .venv has kubernetes 37.
+KFP_VENV := .cache/kfp-venv
+$(KFP_VENV)/.installed: pipelines/requirements.txt
+	test -x $(KFP_VENV)/bin/python || $(PYTHON) -m venv $(KFP_VENV)
+	$(KFP_VENV)/bin/pip install -q --disable-pip-version-check -r pipelines/requirements.txt
+	touch $@
+
+kfp-venv: $(KFP_VENV)/.installed ## kfp SDK for pipelines/ in .cache/kfp-venv (pinned in pipelines/requirements.txt)
 
 bed-deps: ## podman, runc, debootstrap and the bed's containers.conf on this machine
 	testbed/host-deps.sh
@@ -55,7 +74,7 @@ demo: bed-up ## bed up, then the main job (playbooks/site.yml) and the day-2 che
 	ansible-playbook playbooks/site.yml -i $(BED_INVENTORY)
 	ansible-playbook playbooks/validate.yml -i $(BED_INVENTORY)
 
-test: venv bed-image bed-k8s-binaries ## lint, syntax checks, pytest, every molecule scenario
+test: venv kfp-venv bed-image bed-k8s-binaries ## lint, syntax checks, pytest, every molecule scenario
 	$(BIN)/python tests/run_all.py
 
 lint: venv ## yamllint + ansible-lint (production profile)
@@ -64,7 +83,7 @@ lint: venv ## yamllint + ansible-lint (production profile)
 syntax: venv ## ansible-playbook --syntax-check of every playbook
 	$(BIN)/python tests/run_all.py --only syntax
 
-unit: venv ## pytest
+unit: venv kfp-venv ## pytest
 	$(BIN)/python tests/run_all.py --only unit
 
 sanity: venv ## ansible-test sanity on the collection (its tools in .cache/sanity-venv)
@@ -73,7 +92,10 @@ sanity: venv ## ansible-test sanity on the collection (its tools in .cache/sanit
 molecule: venv bed-image bed-k8s-binaries ## every molecule scenario (MOLECULE_SCENARIOS="a b" to pick)
 	$(BIN)/python tests/run_all.py --only molecule
 
-bench: bed-up ## storage figures of the bed's nodes (storage_benchmark, median of 3 rounds)
+bench: venv bed-image bed-k8s-binaries ## site.yml first converge vs re-runs (shipped, defaults, mitogen) on a bed of its own
+	$(BIN)/python testbed/bench_rerun.py -i $(BED_INVENTORY)
+
+bench-storage: bed-up ## storage figures of the bed's nodes (storage_benchmark, median of 3 rounds)
 	$(BIN)/python testbed/bench.py -i $(BED_INVENTORY)
 
 bench-scale: bed-up ## validate's Kubernetes checks and upgrade.yml's plan + PDB pre-check against 50, 200, 500 kwok Nodes

@@ -19,7 +19,9 @@ import sys
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-STATE = os.path.join(REPO, ".testbed")
+# MLP_BED_STATE: a second bed (testbed/bench_rerun.py) keeps its own key,
+# known_hosts and PKI, so it never touches the default bed's.
+STATE = os.environ.get("MLP_BED_STATE") or os.path.join(REPO, ".testbed")
 KEY = os.path.join(STATE, "id_ed25519")
 KNOWN_HOSTS = os.path.join(STATE, "known_hosts")
 IMAGE = os.environ.get("MLP_BED_IMAGE", "localhost/mlp-bed:current")

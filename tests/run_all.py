@@ -15,6 +15,7 @@ must never look green.
 """
 
 import argparse
+import concurrent.futures
 import glob
 import os
 import re
@@ -22,6 +23,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import xml.etree.ElementTree as ET
 
@@ -253,6 +255,20 @@ def stage_sanity(results):
 _TESTINFRA_SKIPS = re.compile(r"=+ \d+ passed, (\d+) skipped")
 
 
+# Scenarios that take longest start first, so the lanes end together (an
+# ordering hint only: unknown scenarios follow in name order).
+_SLOW_FIRST = ("kubernetes", "gluster", "nexus", "node_network", "node_proxy", "preflight")
+
+
+def molecule_jobs():
+    """How many scenarios run at once: MOLECULE_JOBS, default 2 (each scenario has
+    its own containers and podman network, and most of a run is waiting on them)."""
+    value = os.environ.get("MOLECULE_JOBS", "2")
+    if not value.isdigit() or int(value) < 1:
+        sys.exit("MOLECULE_JOBS=%r: write a whole number of 1 or more (1 runs the scenarios one by one)" % value)
+    return int(value)
+
+
 def stage_molecule(results):
     wanted = os.environ.get("MOLECULE_SCENARIOS", "").split()
     scenarios = sorted(os.path.basename(os.path.dirname(p))
@@ -261,15 +277,25 @@ def stage_molecule(results):
         scenarios = [s for s in scenarios if s in wanted]
     if not scenarios:
         results.add("molecule", "molecule/*", False, 0, "no scenario found")
-    for scenario in scenarios:
+    scenarios.sort(key=lambda s: _SLOW_FIRST.index(s) if s in _SLOW_FIRST else len(_SLOW_FIRST))
+    jobs = molecule_jobs()
+    print("[....] molecule  %d scenarios, %d at a time" % (len(scenarios), jobs), flush=True)
+    lock = threading.Lock()
+
+    def one(scenario):
         rc, secs, log = run(["molecule", "test", "-s", scenario], "molecule-" + scenario)
-        if rc != 0:
-            print(tail(log, 60))
-        results.add("molecule", scenario, rc == 0, secs, "see %s" % os.path.relpath(log, REPO), log)
-        # A test skipped inside verify is counted too, never hidden in a pass.
-        with open(log, errors="replace") as handle:
-            for count in _TESTINFRA_SKIPS.findall(_ANSI.sub("", handle.read())):
-                results.skipped.append(("molecule %s verify" % scenario, "%s testinfra test(s) skipped" % count))
+        with lock:  # one scenario's report at a time, never interleaved
+            if rc != 0:
+                print(tail(log, 60))
+            results.add("molecule", scenario, rc == 0, secs, "see %s" % os.path.relpath(log, REPO), log)
+            # A test skipped inside verify is counted too, never hidden in a pass.
+            with open(log, errors="replace") as handle:
+                for count in _TESTINFRA_SKIPS.findall(_ANSI.sub("", handle.read())):
+                    results.skipped.append(("molecule %s verify" % scenario, "%s testinfra test(s) skipped" % count))
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+        for future in [pool.submit(one, s) for s in scenarios]:
+            future.result()  # re-raise a bug in this script rather than lose a scenario
 
 
 STAGES = {"lint": stage_lint, "syntax": stage_syntax, "unit": stage_unit,
@@ -282,17 +308,22 @@ def main():
     args = parser.parse_args()
     results = Results()
     started = time.monotonic()
+    walls = {}
     for stage in args.only or list(STAGES):
+        stage_started = time.monotonic()
         STAGES[stage](results)
+        walls[stage] = time.monotonic() - stage_started
     for name, lines in results.reasons:
         print("\nwhy %s failed (first failure in its log):" % name)
         for line in lines or ["(no failure line found; see its log in reports/)"]:
             print("  " + line)
-    print("\nstage     passed failed   seconds")
+    # seconds: the sum of the stage's results; wall: its elapsed time (less,
+    # when molecule runs scenarios side by side).
+    print("\nstage     passed failed   seconds      wall")
     for stage in args.only or list(STAGES):
         rows = [r for r in results.rows if r[0] == stage]
-        print("%-9s %6d %6d %9.1f" % (stage, sum(r[2] for r in rows),
-                                      sum(not r[2] for r in rows), sum(r[3] for r in rows)))
+        print("%-9s %6d %6d %9.1f %9.1f" % (stage, sum(r[2] for r in rows),
+                                            sum(not r[2] for r in rows), sum(r[3] for r in rows), walls[stage]))
     print("wall time %.1fs" % (time.monotonic() - started))
     for name, reason in results.skipped:
         print("skipped: %s (%s)" % (name, reason))

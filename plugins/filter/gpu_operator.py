@@ -19,8 +19,14 @@ and plugins/module_utils/gpu_validation.py.
     ``cluster_gpu | mlplatform.installer.gpu_cluster_problems(driver)``: problems of cluster_gpu.
 ``gpu_preflight_problems``
     ``facts | mlplatform.installer.gpu_preflight_problems``: a GPU node's guest problems; facts
-    {host, want, lspci (None: lspci could not run), modules (None: no /proc/modules), modprobe,
-    kernel, apt_policy, mokutil}.
+    {host, want, lspci (None: lspci could not run), modules (None: no /proc/modules), modprobe (None: could not run),
+    kernel, apt_policy, mokutil, skip (the guest checks not judged)}.
+``gpu_skip_plan``
+    ``gpu_operator_skip_checks | mlplatform.installer.gpu_skip_plan('guest' or 'validate')``:
+    {run, skipped, problems, note}: which checks run, which do not and why.
+``gpu_nvidia_driver``
+    ``chart_values | mlplatform.installer.gpu_nvidia_driver(values)``: the default NVIDIADriver the
+    chart renders (driver.nvidiaDriverCRD), or {} when it renders none.
 """
 
 from __future__ import annotations
@@ -52,8 +58,18 @@ def gpu_cluster_problems(value, driver=None):
 
 def gpu_preflight_problems(facts):
     return gpu_validation.preflight_problems(
-        facts["host"], int(facts["want"]), facts.get("lspci"), facts.get("modules"), facts.get("modprobe") or "",
-        facts.get("kernel") or "", gpu_validation.headers_candidate(facts.get("apt_policy") or ""), facts.get("mokutil") or "")
+        facts["host"], int(facts["want"]), facts.get("lspci"), facts.get("modules"), facts.get("modprobe"),
+        facts.get("kernel") or "", gpu_validation.headers_candidate(facts.get("apt_policy") or ""), facts.get("mokutil") or "",
+        skip=tuple(facts.get("skip") or ()))
+
+
+def gpu_skip_plan(skip, kind):
+    return gpu_validation.skip_plan(skip, str(kind))
+
+
+def gpu_nvidia_driver(chart_values, values):
+    # {} rather than None: a None would come out of templating as the string "None".
+    return gov.nvidia_driver(gov.merged(chart_values or {}, values or {})) or {}
 
 
 class FilterModule:
@@ -66,4 +82,6 @@ class FilterModule:
             "gpu_apt_sources": gpu_apt_sources,
             "gpu_cluster_problems": gpu_cluster_problems,
             "gpu_preflight_problems": gpu_preflight_problems,
+            "gpu_skip_plan": gpu_skip_plan,
+            "gpu_nvidia_driver": gpu_nvidia_driver,
         }

@@ -17,6 +17,8 @@ description:
     C(monitoring_receiver_problems) lists their defects.
   - C(monitoring_manifests) loads a multi-document manifest as kubectl does (a bare C(=) is a string).
   - C(monitoring_dashboard) builds a Grafana dashboard from its short YAML description.
+  - C(monitoring_alert_for) copies a parsed rule file with the C(for) of named alerts replaced (test harnesses).
+  - C(monitoring_diskstats_exclude) is node_exporter's diskstats device exclude with the named loop devices kept.
 options:
   _input:
     description: The settings, rule files, receivers or dashboard description.
@@ -33,7 +35,9 @@ from ansible_collections.mlplatform.installer.plugins.module_utils.monitoring im
     load_manifests,
     receiver_problems,
     rule_objects,
+    with_alert_for,
 )
+from ansible_collections.mlplatform.installer.plugins.module_utils.gluster_metrics import diskstats_device_exclude
 
 
 def monitoring_values(settings):
@@ -73,6 +77,20 @@ def monitoring_dashboard(spec):
         raise AnsibleFilterError("monitoring_dashboard: the description has no %s" % exc)
 
 
+def monitoring_alert_for(rule_file, overrides):
+    try:
+        return with_alert_for(rule_file, overrides)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise AnsibleFilterError("monitoring_alert_for: %s" % exc)
+
+
+def monitoring_diskstats_exclude(keep):
+    try:
+        return diskstats_device_exclude(keep)
+    except ValueError as exc:
+        raise AnsibleFilterError("monitoring_diskstats_exclude: %s" % exc)
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -82,4 +100,6 @@ class FilterModule:
             "monitoring_receiver_problems": monitoring_receiver_problems,
             "monitoring_dashboard": monitoring_dashboard,
             "monitoring_manifests": monitoring_manifests,
+            "monitoring_alert_for": monitoring_alert_for,
+            "monitoring_diskstats_exclude": monitoring_diskstats_exclude,
         }

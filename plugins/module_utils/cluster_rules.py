@@ -137,6 +137,8 @@ class Validator(HostRules, GlobalRules, NetworkRules, ProxyRules, NodeRules, Glu
         self.guard(self._check_backup)
         self.guard(self._check_gpu)
         self.guard(self._check_monitoring)
+        self.guard(self._check_nexus)
+        self.guard(self._check_kubeflow)
         self.guard(self._check_network)
         self.guard(self._check_cidrs)
         self.guard(self._check_name_resolution)

@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from . import etcd_backup, gpu_operator_values, kubespray_inventory, monitoring
+from . import etcd_backup, gpu_operator_values, kubeflow_resources, kubeflow_teams, kubespray_inventory, monitoring
+from . import nexus_description
 from .cluster_formats import LABEL_RE, closest, is_domain
 from .cluster_values import MISSING, canonical, show
 from .cluster_vars import CLUSTER_VARS, KUBERNETES_SOURCES, ROLLOUT_DEFAULTS
@@ -126,6 +127,29 @@ class GlobalRules:
             return
         for problem in monitoring.cluster_monitoring_problems(value):
             self.add("all", "cluster_monitoring", value, problem, "see roles/monitoring/README.md")
+
+    def _check_nexus(self) -> None:
+        """cluster_nexus (the pinned archive, ports, memory against the nexus host), judged by the Nexus layer's rules."""
+        value = self.var("all", self.cluster, "cluster_nexus", required=False)
+        if value is MISSING:
+            return
+        release = self.cluster.get("cluster_release")
+        hosts = [(h, self.hostvars.get(h, {}).get("node_memory_mb")) for h in self.groups.get("nexus", [])]
+        for problem in nexus_description.cluster_nexus_problems(
+                value, release.get("nexus") if isinstance(release, dict) else None, hosts):
+            self.add("all", "cluster_nexus", value, problem, "see roles/nexus/README.md")
+
+    def _check_kubeflow(self) -> None:
+        """cluster_kubeflow (teams, quotas, users, identity) and the layer's resource needs against the
+        kube_node sizes, judged by the Kubeflow layer's own rules (module_utils/kubeflow_teams.py)."""
+        value = self.var("all", self.cluster, "cluster_kubeflow", required=False)
+        if value is MISSING:
+            return
+        release = self.cluster.get("cluster_release")
+        release = release.get("kubeflow") if isinstance(release, dict) else None
+        cluster = kubeflow_resources.capacity(self.groups, self.hostvars)
+        for variable, found, problem, fix in kubeflow_teams.description_problems(value, cluster, release):
+            self.add("all", variable, found, problem, fix)
 
     def _check_domain_value(self, name: str, value: Any, example: str) -> bool:
         if value is MISSING or not self.expect("all", name, value, str, "a string"):

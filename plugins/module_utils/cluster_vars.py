@@ -54,6 +54,10 @@ CLUSTER_VARS = (
     "cluster_gpu",
     # Checked by the monitoring layer's own rules (module_utils/monitoring.py).
     "cluster_monitoring",
+    # Checked by the Nexus layer's own rules (module_utils/nexus_description.py).
+    "cluster_nexus",
+    # Checked by the Kubeflow teams layer's own rules (module_utils/kubeflow_teams.py).
+    "cluster_kubeflow",
 )
 
 # Where the Kubernetes cluster comes from (roles/kubernetes_cluster).

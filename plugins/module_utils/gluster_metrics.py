@@ -235,3 +235,54 @@ def run_once(cli, path, volumes=None, max_pending=0, clock=time.time):
     finished = clock()
     write_atomically(path, to_textfile(result, finished, finished - started))
     return result
+
+
+# node_exporter's own default for --collector.diskstats.device-exclude
+# (1.5.0 as Debian 12 ships it, plus zram as later releases exclude it): RAM
+# disks, loop devices, floppies and partitions (a partition's I/O is already
+# counted on its disk). Written with [0-9] for \d: the pattern reaches
+# node_exporter through systemd's $ARGS, which eats single backslashes.
+DISKSTATS_DEFAULT_EXCLUDE = r"^(z?ram|loop|fd|(h|s|v|xv)d[a-z]|nvme[0-9]+n[0-9]+p)[0-9]+$"
+
+
+def _digits_except(numbers):
+    """An RE2 pattern (no lookahead in Go) for every decimal number except `numbers` (a trie's complement)."""
+    trie = {}
+    for number in numbers:
+        node = trie
+        for digit in str(int(number)):
+            node = node.setdefault(digit, {})
+        node[""] = {}
+
+    def others(children):
+        rest = sorted(set("0123456789") - set(children))
+        return ("[%s][0-9]*" % "".join(rest)) if rest else None
+
+    def walk(node, root):
+        branches = [] if root or "" in node else [""]
+        other = others(node)
+        if other:
+            branches.append(other)
+        branches += [digit + walk(child, False) for digit, child in sorted(node.items()) if digit]
+        return "(?:%s)" % "|".join(branches)
+
+    return walk(trie, True)
+
+
+def diskstats_device_exclude(keep=()):
+    """node_exporter's default device exclude, with the loop devices in `keep` (names: loop3) reported after all.
+
+    A Gluster brick on a loop device (the test bed's data disks) is a data
+    disk: its latency is what the NodeDiskWriteLatencyHigh alert watches. Every
+    other loop device (snap and image mounts; in a container, the host's
+    other loops, since /proc/diskstats is not namespaced) stays excluded, as do
+    RAM disks and partitions. On real machines `keep` is empty and the
+    default is unchanged.
+    """
+    numbers = sorted({int(name[4:]) for name in keep if name.startswith("loop") and name[4:].isdigit()})
+    bad = sorted(name for name in keep if not (name.startswith("loop") and name[4:].isdigit()))
+    if bad:
+        raise ValueError("only loop devices (loopN) need keeping, not %s" % ", ".join(bad))
+    if not numbers:
+        return DISKSTATS_DEFAULT_EXCLUDE
+    return r"^((z?ram|fd|(h|s|v|xv)d[a-z]|nvme[0-9]+n[0-9]+p)[0-9]+|loop%s)$" % _digits_except(numbers)

@@ -95,12 +95,14 @@ REPO_KEY = "mlp-nexus.list"
 # A proxy URL with user:password goes to a Secret, read by the driver as env.
 PROXY_SECRET = "mlp-driver-proxy"
 
-CLUSTER_GPU_DEFAULTS = {"mig_strategy": "single", "driver_apt_url": "", "use_precompiled": False}
+CLUSTER_GPU_DEFAULTS = {"mig_strategy": "single", "driver_apt_url": "", "use_precompiled": False, "driver_crd": False}
 CLUSTER_GPU_DOC = {
     "mig_strategy": "how MIG devices are advertised: none, single or mixed (chart: mig.strategy)",
     "driver_apt_url": "the Nexus apt proxy of Ubuntu's archive the driver container builds from "
                       "(https://nexus.example.com/repository/ubuntu), or \"\" for the archive through the proxy",
     "use_precompiled": "true: the precompiled driver (Ubuntu 22.04/24.04 with driver branch 580 or 595 only)",
+    "driver_crd": "true: the driver is managed through an NVIDIADriver object (the chart's default one, on the GPU "
+                  "nodes) instead of the ClusterPolicy's driver section (chart: driver.nvidiaDriverCRD)",
 }
 MIG_STRATEGIES = ("none", "single", "mixed")
 # Precompiled drivers exist only for these branches (compatibility/matrix.yml,
@@ -144,6 +146,9 @@ def cluster_gpu_problems(value: Any, driver: Any = None) -> list:
             problems.append("cluster_gpu.use_precompiled is true but cluster_release.nvidia_driver %s is not of branch %s, "
                             "the only ones with precompiled drivers: set use_precompiled false or pin such a driver"
                             % (driver, " or ".join(str(b) for b in PRECOMPILED_BRANCHES)))
+    driver_crd = value.get("driver_crd", False)
+    if not isinstance(driver_crd, bool):
+        problems.append("cluster_gpu.driver_crd is %r, not a boolean: write true or false (unquoted)" % (driver_crd,))
     return problems
 
 
@@ -249,6 +254,11 @@ def values(chart_version: str, driver_version: str, *, registry: str = "", http_
         driver["repoConfig"] = {"configMapName": REPO_CONFIGMAP}
     if ca_bundle:
         driver["certConfig"] = {"name": CA_CONFIGMAP}
+    # The chart's default NVIDIADriver (templates/nvidiadriver.yaml) carries the
+    # driver section above instead of the ClusterPolicy. It is the fallback for
+    # every GPU node (the CRD refuses a nodeSelector on a default one): the
+    # nodes NFD labels, which are the gpu_nodes only.
+    driver["nvidiaDriverCRD"] = {"enabled": bool(gpu["driver_crd"]), "deployDefaultCR": True, "driverType": "gpu"}
 
     out["toolkit"]["enabled"] = True
     out["dcgmExporter"]["enabled"] = True
@@ -348,6 +358,29 @@ def _unquoted(value: Any) -> Any:
     return int(value) if isinstance(value, str) and value.isdigit() else value
 
 
+def _upgrade_policy(driver: Mapping) -> Any:
+    """driver.upgradePolicy as both templates (clusterpolicy.yaml, nvidiadriver.yaml) render it, or None."""
+    policy = driver.get("upgradePolicy")
+    if not policy:
+        return None
+    drain = policy.get("drain") or {}
+    deletion = policy.get("gpuPodDeletion") or {}
+    waiting = policy.get("waitForCompletion") or {}
+    return {
+        "autoUpgrade": bool(policy.get("autoUpgrade")),
+        "maxParallelUpgrades": int(policy.get("maxParallelUpgrades") or 0),
+        # Written unquoted by the template: "1" comes out as the number 1.
+        "maxUnavailable": _unquoted(policy.get("maxUnavailable") or "25%"),
+        "waitForCompletion": dict({"timeoutSeconds": waiting.get("timeoutSeconds")},
+                                  **({"podSelector": waiting["podSelector"]} if waiting.get("podSelector") else {})),
+        "podDeletion": {"force": bool(deletion.get("force")), "timeoutSeconds": deletion.get("timeoutSeconds"),
+                        "deleteEmptyDir": bool(deletion.get("deleteEmptyDir"))},
+        "drain": dict({"enable": bool(drain.get("enable")), "force": bool(drain.get("force")),
+                       "timeoutSeconds": drain.get("timeoutSeconds"), "deleteEmptyDir": bool(drain.get("deleteEmptyDir"))},
+                      **({"podSelector": drain["podSelector"]} if drain.get("podSelector") else {})),
+    }
+
+
 def _driver(driver: Mapping) -> dict:
     out = {"enabled": bool(driver["enabled"]), "useNvidiaDriverCRD": bool(driver["nvidiaDriverCRD"]["enabled"])}
     if not out["useNvidiaDriverCRD"]:
@@ -363,24 +396,63 @@ def _driver(driver: Mapping) -> dict:
             if driver.get(key):
                 out[target] = copy.deepcopy(driver[key])
         out.update(_copy(driver, ("secretEnv", "resources", "env", "args")))
-    policy = driver.get("upgradePolicy")
+    policy = _upgrade_policy(driver)
     if policy:
-        drain = policy.get("drain") or {}
-        deletion = policy.get("gpuPodDeletion") or {}
-        waiting = policy.get("waitForCompletion") or {}
-        out["upgradePolicy"] = {
-            "autoUpgrade": bool(policy.get("autoUpgrade")),
-            "maxParallelUpgrades": int(policy.get("maxParallelUpgrades") or 0),
-            # Written unquoted by the template: "1" comes out as the number 1.
-            "maxUnavailable": _unquoted(policy.get("maxUnavailable") or "25%"),
-            "waitForCompletion": dict({"timeoutSeconds": waiting.get("timeoutSeconds")},
-                                      **({"podSelector": waiting["podSelector"]} if waiting.get("podSelector") else {})),
-            "podDeletion": {"force": bool(deletion.get("force")), "timeoutSeconds": deletion.get("timeoutSeconds"),
-                            "deleteEmptyDir": bool(deletion.get("deleteEmptyDir"))},
-            "drain": dict({"enable": bool(drain.get("enable")), "force": bool(drain.get("force")),
-                           "timeoutSeconds": drain.get("timeoutSeconds"), "deleteEmptyDir": bool(drain.get("deleteEmptyDir"))},
-                          **({"podSelector": drain["podSelector"]} if drain.get("podSelector") else {})),
-        }
+        out["upgradePolicy"] = policy
     if driver.get("hostNetwork"):
         out["hostNetwork"] = True
     return out
+
+
+# --------------------------------------------------------------------------
+# The NVIDIADriver the chart renders from the values
+# --------------------------------------------------------------------------
+
+
+def nvidia_driver(vals: Mapping) -> Any:
+    """The default NVIDIADriver the chart renders from ``vals`` (merged values), or None when it renders none.
+
+    Mirrors templates/nvidiadriver.yaml at v26.7.0: rendered when
+    driver.enabled, driver.nvidiaDriverCRD.enabled and its deployDefaultCR;
+    ``default: true`` (the fallback for every GPU node), so no nodeSelector.
+    """
+    driver = vals["driver"]
+    crd = driver.get("nvidiaDriverCRD") or {}
+    if not (driver.get("enabled") and crd.get("enabled") and crd.get("deployDefaultCR")):
+        return None
+    ds = vals.get("daemonsets") or {}
+    spec: dict = {"default": True, "repository": driver["repository"], "image": driver["image"],
+                  "version": str(driver["version"]), "kernelModuleType": driver["kernelModuleType"],
+                  "usePrecompiled": bool(driver["usePrecompiled"]), "driverType": crd.get("driverType") or "gpu"}
+    spec.update(_copy(ds, ("annotations", "labels")))
+    spec.update(_copy(driver, ("imagePullSecrets", "manager", "startupProbe", "livenessProbe", "readinessProbe")))
+    policy = _upgrade_policy(driver)
+    if policy:
+        spec["upgradePolicy"] = policy
+    spec["rdma"] = {"enabled": bool(driver["rdma"]["enabled"]), "useHostMofed": bool(driver["rdma"]["useHostMofed"])}
+    spec.update(_copy(ds, ("tolerations",)))
+    if (driver.get("repoConfig") or {}).get("configMapName"):
+        spec["repoConfig"] = {"name": driver["repoConfig"]["configMapName"]}
+    if (driver.get("certConfig") or {}).get("name"):
+        spec["certConfig"] = {"name": driver["certConfig"]["name"]}
+    licensing = driver.get("licensingConfig") or {}
+    nls = licensing.get("nlsEnabled")
+    if licensing.get("secretName"):
+        spec["licensingConfig"] = {"secretName": licensing["secretName"], "nlsEnabled": True if nls in (None, "") else nls}
+    elif licensing.get("configMapName"):
+        spec["licensingConfig"] = {"name": licensing["configMapName"], "nlsEnabled": True if nls in (None, "") else nls}
+    if (driver.get("virtualTopology") or {}).get("config"):
+        spec["virtualTopologyConfig"] = {"name": driver["virtualTopology"]["config"]}
+    if (driver.get("kernelModuleConfig") or {}).get("name"):
+        spec["kernelModuleConfig"] = {"name": driver["kernelModuleConfig"]["name"]}
+    spec.update(_copy(driver, ("secretEnv", "resources", "env", "args", "hostNetwork")))
+    for name in ("gds", "gdrcopy"):
+        section = vals.get(name) or {}
+        # gds only when enabled; gdrcopy whenever the section exists ("enabled | default false").
+        if (name == "gds" and section.get("enabled")) or (name == "gdrcopy" and section):
+            rendered = {"enabled": bool(section.get("enabled"))}
+            rendered.update(_copy(section, ("repository", "image")))
+            rendered["version"] = "" if section.get("version") is None else str(section["version"])
+            rendered.update(_copy(section, ("imagePullPolicy", "imagePullSecrets", "env", "args")))
+            spec[name] = rendered
+    return {"apiVersion": "nvidia.com/v1alpha1", "kind": "NVIDIADriver", "metadata": {"name": "default"}, "spec": spec}

@@ -21,6 +21,45 @@ DRIVER_LABEL_PARTS = ("nvidia.com/cuda.driver.major", "nvidia.com/cuda.driver.mi
 NVIDIA_VENDOR = "10de"
 
 
+# Every check of the layer, by name: the guest preflight's (tasks_from:
+# preflight) and validate's (tasks_from: validate). gpu_operator_skip_checks
+# maps some of them to the reason they cannot hold on an inventory (the bed has
+# no GPU and no operator); production leaves it empty, so every check runs.
+GUEST_CHECKS = ("devices", "nouveau", "headers", "secure_boot")
+VALIDATE_CHECKS = ("cluster_policy", "allocatable", "driver", "cuda_sample")
+CHECKS = GUEST_CHECKS + VALIDATE_CHECKS
+
+
+def skip_plan(skip, kind):
+    """{run, skipped, problems, note} of gpu_operator_skip_checks for one kind of checks ('guest' or 'validate').
+
+    skip: {check name: reason}. problems name the variable and the fix; note
+    says which checks of that kind run and which do not, with each reason.
+    """
+    names = GUEST_CHECKS if kind == "guest" else VALIDATE_CHECKS
+    problems = []
+    if skip in (None, ""):
+        skip = {}
+    if not isinstance(skip, dict):
+        return {"run": list(names), "skipped": [], "note": "",
+                "problems": ["gpu_operator_skip_checks must be a mapping {check: reason}, got %s: write e.g. "
+                             "{devices: \"no GPU in this test bed\"}, or {} to run every check" % type(skip).__name__]}
+    for name, reason in skip.items():
+        if name not in CHECKS:
+            problems.append("gpu_operator_skip_checks.%s is not a check of the GPU layer (%s): fix its name or remove it"
+                            % (name, ", ".join(CHECKS)))
+        elif not isinstance(reason, str) or not reason.strip():
+            problems.append("gpu_operator_skip_checks.%s has no reason: write why the check cannot hold on this "
+                            "inventory (it is printed on every run), or remove it" % name)
+    skipped = [n for n in names if n in skip]
+    run = [n for n in names if n not in skip]
+    note = "%s checks run: %s" % (kind, ", ".join(run) or "none")
+    if skipped:
+        note += "; NOT checked (gpu_operator_skip_checks): " + "; ".join(
+            "%s: %s" % (n, str(skip[n]).strip()) for n in skipped)
+    return {"run": run, "skipped": skipped, "problems": problems, "note": note}
+
+
 def _name(obj):
     return ((obj or {}).get("metadata") or {}).get("name", "?")
 
@@ -65,12 +104,12 @@ def driver_version(node):
     return None
 
 
-def node_problems(nodes, expected, driver=None):
+def node_problems(nodes, expected, driver=None, check_allocatable=True):
     """Problems of the GPU Nodes.
 
     nodes: Node objects (the API's JSON); expected: {host: device count} from
     node_gpu_devices; driver: cluster_release.nvidia_driver, or None to skip
-    the version check.
+    the version check; check_allocatable: False to skip the count.
     """
     problems = []
     present = {_name(n): n for n in nodes or []}
@@ -84,8 +123,7 @@ def node_problems(nodes, expected, driver=None):
         status = node.get("status") or {}
         allocatable = (status.get("allocatable") or {}).get(RESOURCE)
         capacity = (status.get("capacity") or {}).get(RESOURCE)
-        have = _count(allocatable)
-        if have != want:
+        if check_allocatable and _count(allocatable) != want:
             problems.append("%s: allocatable %s is %s (capacity %s), the inventory's node_gpu_devices lists %d; "
                             "check the device plugin's pod on the node and the passed-through devices (lspci -d 10de:)"
                             % (host, RESOURCE, allocatable if allocatable is not None else "absent",
@@ -154,33 +192,43 @@ def secure_boot_state(mokutil_output):
     return "unknown"
 
 
-def preflight_problems(host, want, lspci_nn, modules, modprobe_config, kernel, headers_candidate, mokutil_output):
+def preflight_problems(host, want, lspci_nn, modules, modprobe_config, kernel, headers_candidate, mokutil_output,
+                       skip=()):
     """Every problem of one GPU node's guest, naming the host and the missing piece.
 
     want: len(node_gpu_devices); modules: /proc/modules text (None when the
     kernel has no loadable modules, as in a container); headers_candidate:
-    ``apt-cache policy linux-headers-<kernel>``'s Candidate ("" or "(none)": none).
+    ``apt-cache policy linux-headers-<kernel>``'s Candidate ("" or "(none)": none);
+    skip: names of GUEST_CHECKS not to judge (gpu_operator_skip_checks, whose
+    reasons the role prints on every run).
     """
     problems = []
     devices = nvidia_devices(lspci_nn)
-    if lspci_nn is None:
+    if "devices" in skip:
+        pass
+    elif lspci_nn is None:
         problems.append("%s: lspci could not run, so the passed-through GPUs cannot be counted: install pciutils "
                         "(node prep does on gpu_nodes)" % host)
     elif len(devices) != want:
         problems.append("%s: lspci shows %d NVIDIA GPU(s) (vendor %s%s), node_gpu_devices lists %d; check the Hyper-V "
                         "DDA assignment (roles/hyperv_vm) or the inventory"
                         % (host, len(devices), NVIDIA_VENDOR, ": " + ", ".join(s for s, _d in devices) if devices else "", want))
-    if not nouveau_blacklisted(modprobe_config):
+    if "nouveau" in skip:
+        pass
+    elif modprobe_config is None:
+        problems.append("%s: modprobe --showconfig could not run, so the nouveau blacklist cannot be read: install kmod "
+                        "(node prep does on gpu_nodes)" % host)
+    elif not nouveau_blacklisted(modprobe_config):
         problems.append("%s: nouveau is not blacklisted (no 'blacklist nouveau' in modprobe's configuration); node prep "
                         "(roles/node_base) writes /etc/modprobe.d/mlp-nouveau.conf" % host)
-    if modules is not None and re.search(r"^nouveau\s", modules, re.MULTILINE):
+    if "nouveau" not in skip and modules is not None and re.search(r"^nouveau\s", modules, re.MULTILINE):
         problems.append("%s: the nouveau module is loaded; it holds the GPUs the NVIDIA driver needs: reboot the node "
                         "after node prep blacklisted it (and the initramfs is rebuilt)" % host)
     candidate = (headers_candidate or "").strip()
-    if not candidate or candidate == "(none)":
+    if "headers" not in skip and (not candidate or candidate == "(none)"):
         problems.append("%s: no linux-headers-%s in the apt sources: the driver container builds its module against "
                         "them; boot a kernel the archive (or the Nexus apt proxy) still carries headers for" % (host, kernel))
-    state = secure_boot_state(mokutil_output)
+    state = "skipped" if "secure_boot" in skip else secure_boot_state(mokutil_output)
     if state == "enabled":
         problems.append("%s: Secure Boot is enabled, and the driver container's module is unsigned: turn Secure Boot off "
                         "in the VM (Set-VMFirmware -EnableSecureBoot Off) or sign the module" % host)
@@ -191,24 +239,146 @@ def preflight_problems(host, want, lspci_nn, modules, modprobe_config, kernel, h
 
 
 # --------------------------------------------------------------------------
+# The CUDA sample pod: one per GPU node, run to completion
+# --------------------------------------------------------------------------
+
+SAMPLE_APP = "mlp-cuda-sample"
+SAMPLE_PASSED = "Test PASSED"
+
+
+def cuda_sample_pod(node, image, namespace):
+    """The vectorAdd sample's Pod for one node: pinned to it, asking for one GPU, never restarted."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            # A new name each run: a pod left by an interrupted run never blocks this one.
+            "generateName": "%s-%s-" % (SAMPLE_APP, node),
+            "namespace": namespace,
+            "labels": {"app.kubernetes.io/name": SAMPLE_APP, "app.kubernetes.io/managed-by": "mlplatform-validate",
+                       "mlplatform.io/gpu-node": node},
+        },
+        "spec": {
+            "restartPolicy": "Never",
+            "nodeSelector": {"kubernetes.io/hostname": node},
+            # The taint NVIDIA's docs and the operator's own operands tolerate on GPU nodes.
+            "tolerations": [{"key": RESOURCE, "operator": "Exists", "effect": "NoSchedule"}],
+            "automountServiceAccountToken": False,
+            "containers": [{"name": "cuda-sample", "image": image, "resources": {"limits": {RESOURCE: 1}}}],
+        },
+    }
+
+
+def _tail(log, lines=5):
+    text = [line.strip() for line in (log or "").splitlines() if line.strip()]
+    return " | ".join(text[-lines:]) if text else "(empty)"
+
+
+def _waiting(pod):
+    """Why a pod is not running yet: the scheduler's condition, else its container's waiting reason."""
+    status = pod.get("status") or {}
+    for cond in status.get("conditions") or []:
+        if cond.get("type") == "PodScheduled" and cond.get("status") != "True":
+            return "not scheduled: %s" % ": ".join(x for x in (cond.get("reason"), cond.get("message")) if x)
+    for container in status.get("containerStatuses") or []:
+        waiting = (container.get("state") or {}).get("waiting")
+        if waiting:
+            return "container %s waiting: %s" % (container.get("name"), ": ".join(
+                x for x in (waiting.get("reason"), waiting.get("message")) if x))
+    return "scheduled, no container started"
+
+
+def _terminated(pod):
+    for container in (pod.get("status") or {}).get("containerStatuses") or []:
+        ended = (container.get("state") or {}).get("terminated")
+        if ended:
+            return "exit code %s%s" % (ended.get("exitCode"), ", " + ended["reason"] if ended.get("reason") else "")
+    return "no container status"
+
+
+def cuda_sample_verdict(node, pod, log, waited=None):
+    """(finished, problem or None) for one node's sample pod.
+
+    log: the container's log once the pod ended (None: not readable);
+    waited: seconds, when the wait is over (an unfinished pod is then a
+    problem naming its phase and why).
+    """
+    if pod is None:
+        return True, "%s: the CUDA sample pod is gone before it finished (deleted by someone else?); run validate again" % node
+    name = _name(pod)
+    phase = (pod.get("status") or {}).get("phase") or "no phase"
+    if phase == "Succeeded":
+        if log is not None and SAMPLE_PASSED in log:
+            return True, None
+        return True, ("%s: the CUDA sample pod %s Succeeded but its log has no %r (log: %s); the GPU did not compute "
+                      "the sample's result" % (node, name, SAMPLE_PASSED, "not readable" if log is None else _tail(log)))
+    if phase == "Failed":
+        shown = "not readable" if log is None else _tail(log)
+        return True, ("%s: the CUDA sample pod %s Failed (%s), log: %s; check the driver and the toolkit on the node "
+                      "(kubectl -n gpu-operator get pods -o wide)" % (node, name, _terminated(pod), shown))
+    if waited is None:
+        return False, None
+    if phase == "Pending":
+        found = "Pending, %s" % _waiting(pod)
+    elif phase == "Running":
+        found = "Running, never Succeeded (the sample ends within seconds on a working GPU)"
+    else:
+        found = phase
+    return True, "%s: the CUDA sample pod %s is still %s after %ds" % (node, name, found, waited)
+
+
+def cuda_sample_run(nodes, create, read_pod, read_log, timeout, poll_interval, clock, sleep):
+    """Problems of the CUDA sample, one pod per node run to completion (or the timeout).
+
+    create(node) -> the created pod's name; read_pod(name) -> the Pod (None:
+    gone); read_log(name) -> its log (None: not readable). The caller deletes
+    the pods afterwards.
+    """
+    names = {node: create(node) for node in sorted(nodes)}
+    started = clock()
+    verdicts, last = {}, {}
+    while True:
+        for node, name in names.items():
+            if node in verdicts:
+                continue
+            last[node] = pod = read_pod(name)
+            phase = ((pod or {}).get("status") or {}).get("phase")
+            if pod is None or phase in ("Succeeded", "Failed"):
+                verdicts[node] = cuda_sample_verdict(node, pod, read_log(name) if pod else None)[1]
+        waited = clock() - started
+        if len(verdicts) == len(names) or waited >= timeout:
+            break
+        sleep(min(poll_interval, max(timeout - waited, 0.1)))
+    for node in names:
+        if node not in verdicts:
+            verdicts[node] = cuda_sample_verdict(node, last.get(node), None, waited=timeout)[1]
+    return [verdicts[node] for node in sorted(verdicts) if verdicts[node]]
+
+
+# --------------------------------------------------------------------------
 # The whole check, with the API reads and the clock passed in
 # --------------------------------------------------------------------------
 
 
-def check(read_policy, read_nodes, expected, driver, wait_timeout, poll_interval, clock, sleep):
+def check(read_policy, read_nodes, expected, driver, wait_timeout, poll_interval, clock, sleep, skip=()):
     """{ready, state, problems, waited}: the ClusterPolicy waited for up to wait_timeout, then the Nodes.
 
     read_policy() -> the ClusterPolicy (None: absent); read_nodes() -> Node
     objects; clock() -> seconds; sleep(seconds). The action plugin passes the
-    API and time; tests pass fakes.
+    API and time; tests pass fakes. skip: VALIDATE_CHECKS not to run (the
+    caller prints their reasons); the CUDA sample is cuda_sample_run.
     """
     started = clock()
-    while True:
-        ready, state = cluster_policy_state(read_policy())
-        waited = clock() - started
-        if ready or waited >= wait_timeout:
-            break
-        sleep(min(poll_interval, max(wait_timeout - waited, 0.1)))
-    problems = [] if ready else ["%s, not ready after %ds" % (state, wait_timeout)]
-    problems += node_problems(read_nodes(), expected, driver)
+    ready, state, problems = None, "ClusterPolicy not checked (gpu_operator_skip_checks)", []
+    if "cluster_policy" not in skip:
+        while True:
+            ready, state = cluster_policy_state(read_policy())
+            waited = clock() - started
+            if ready or waited >= wait_timeout:
+                break
+            sleep(min(poll_interval, max(wait_timeout - waited, 0.1)))
+        problems = [] if ready else ["%s, not ready after %ds" % (state, wait_timeout)]
+    if "allocatable" not in skip or "driver" not in skip:
+        problems += node_problems(read_nodes(), expected, None if "driver" in skip else driver,
+                                  check_allocatable="allocatable" not in skip)
     return {"ready": ready, "state": state, "problems": problems, "waited": round(clock() - started, 1)}

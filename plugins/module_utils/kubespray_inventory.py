@@ -48,6 +48,9 @@ KUBESPRAY_VERSION = "v2.31.0"
 # sample does. Only hosts of these groups are written: Kubespray must never
 # reach the Hyper-V hosts, the GlusterFS nodes or Nexus.
 HOST_GROUPS = ("kube_control_plane", "etcd", "kube_node")
+# etcd's plain-HTTP metrics listener (Kubespray's etcd.env.j2 reads
+# etcd_metrics_port); roles/monitoring scrapes it (monitoring_etcd_metrics_port).
+ETCD_METRICS_PORT = 2381
 K8S_CHILDREN = ("kube_control_plane", "kube_node")
 
 # Ansible's connection variables the project sets for the nodes
@@ -81,7 +84,11 @@ MIRROR_KEYS = {
     "files_url": "the raw repository laid out as Kubespray's files_repo (https://nexus.example.com/repository/kubespray-files)",
     "registry": "the docker group's host:port, without https:// (nexus.example.com:8443)",
     "registries": "the upstream registries containerd pulls through the mirror (default %s)" % ", ".join(MIRROR_REGISTRIES_DEFAULT),
+    # Optional (issue 16, item 4): node prep's apt sources and the charts' helm repositories.
+    "apt_url": "the apt proxy of Ubuntu's archive (https://nexus.example.com/repository/ubuntu)",
+    "helm_url": "where the helm proxies are, each chart's as <helm_url>/<proxy> (https://nexus.example.com/repository)",
 }
+MIRROR_OPTIONAL_URLS = ("apt_url", "helm_url")
 # Where containerd finds an upstream registry when the mirror does not answer
 # (hosts.toml "server"); docker.io's registry is not at docker.io.
 REGISTRY_SERVERS = {"docker.io": "https://registry-1.docker.io"}
@@ -335,15 +342,16 @@ def mirror_settings(description: Mapping) -> dict:
 
 
 def mirror_hosts(description: Mapping) -> list:
-    """The mirror's host names (files and registry), for additional_no_proxy."""
+    """The mirror's host names (files, apt, helm and registry), for additional_no_proxy."""
     mirror = mirror_settings(description)
     hosts = []
-    files = mirror.get("files_url")
-    if isinstance(files, str):
-        try:
-            hosts.append(urlsplit(files).hostname or "")
-        except ValueError:
-            pass
+    for key in ("files_url",) + MIRROR_OPTIONAL_URLS:
+        url = mirror.get(key)
+        if isinstance(url, str):
+            try:
+                hosts.append(urlsplit(url).hostname or "")
+            except ValueError:
+                pass
     registry = mirror.get("registry")
     if isinstance(registry, str):
         hosts.append(registry.rsplit(":", 1)[0] if registry.count(":") == 1 else registry)
@@ -404,6 +412,11 @@ def _mirror_problems(mirror: Any) -> list:
     why = _registry_problem(registry)
     if why:
         problems.append(_problem("cluster_mirror.registry", registry, why, "write %s" % MIRROR_KEYS["registry"]))
+    for key in MIRROR_OPTIONAL_URLS:
+        why = _files_url_problem(mirror[key]) if key in mirror else ""
+        if why:
+            problems.append(_problem("cluster_mirror.%s" % key, mirror[key], why.replace("every download URL", "every URL under it"),
+                                     "write %s, or remove it" % MIRROR_KEYS[key]))
     registries = mirror.get("registries", MISSING)
     if registries is not MISSING:
         if not isinstance(registries, (list, tuple)) or not registries:
@@ -694,6 +707,8 @@ def generate(description: Mapping, no_proxy: list, rollout_default: Any = "25%")
         Var("etcd_deployment_type", "host", "the installer's choice (issue 14): etcd as systemd services on the etcd hosts, "
             "so backups and the health gate reach it the same way on every cluster"),
         Var("etcd_version", release.get("etcd"), "cluster_release.etcd"),
+        Var("etcd_metrics_port", ETCD_METRICS_PORT, "the monitoring layer (issue 18): etcd's metrics on plain HTTP "
+            "(/metrics and /health only), scraped by kube-prometheus-stack's kubeEtcd (monitoring_etcd_metrics_port)"),
     ]
     if offline:
         group_vars["group_vars/all/offline.yml"] = offline

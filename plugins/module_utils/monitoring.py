@@ -68,7 +68,8 @@ def chart_values(settings):
 
     Keys: release, storage_class, retention, retention_size, prometheus_storage,
     alertmanager_storage, alertmanager_retention, registry ("" = upstream
-    registries), alertmanager_secret, grafana_admin_secret, extra (merged last).
+    registries), alertmanager_secret, grafana_admin_secret, extra (merged last);
+    optional: etcd_targets (etcd host addresses) with etcd_metrics_port.
     """
     values = {
         # The role applies the CRDs itself before the chart (server-side): helm
@@ -104,6 +105,20 @@ def chart_values(settings):
     }
     if settings.get("retention_size"):
         values["prometheus"]["prometheusSpec"]["retentionSize"] = settings["retention_size"]
+    if settings.get("etcd_targets"):
+        # Kubespray runs etcd as host services (etcd_deployment_type: host), so
+        # the chart's default (etcd pods by label) finds nothing: its Service
+        # gets the etcd hosts as endpoints instead. The Kubespray mapping sets
+        # etcd_metrics_port, a plain-HTTP listener that serves /metrics and
+        # /health only (never the keyspace): no etcd client certificate has to
+        # reach Prometheus.
+        port = int(settings["etcd_metrics_port"])
+        values["kubeEtcd"] = {
+            "enabled": True,
+            "endpoints": list(settings["etcd_targets"]),
+            "service": {"enabled": True, "port": port, "targetPort": port},
+            "serviceMonitor": {"enabled": True, "scheme": "http"},
+        }
     if settings.get("registry"):
         # Every image of the chart and its subcharts (grafana, kube-state-metrics,
         # node-exporter) takes its registry from here; the path stays upstream's,
@@ -188,6 +203,29 @@ def rule_objects(rule_files, namespace, release, labels=None):
             "spec": {"groups": rule_files[concern]["groups"]},
         })
     return objects
+
+
+def with_alert_for(rule_file, overrides):
+    """A copy of a parsed rule file with the `for:` of the alerts named in `overrides` ({alert: duration}) replaced.
+
+    For a harness that must see an alert within minutes (molecule/gluster's
+    slow-disk test); the shipped files and their promtool tests keep the
+    production durations. An override naming no alert of the file is an error.
+    """
+    copy = {"groups": [dict(group, rules=[dict(rule) for rule in group["rules"]]) for group in rule_file["groups"]]}
+    seen = set()
+    for group in copy["groups"]:
+        for rule in group["rules"]:
+            if rule.get("alert") in (overrides or {}):
+                duration = str(overrides[rule["alert"]])
+                if not _DURATION.match(duration):
+                    raise ValueError("%s: for: %r is not a Prometheus duration (30s, 2m)" % (rule["alert"], duration))
+                rule["for"] = duration
+                seen.add(rule["alert"])
+    unknown = sorted(set(overrides or {}) - seen)
+    if unknown:
+        raise ValueError("no alert named %s in this rule file" % ", ".join(unknown))
+    return copy
 
 
 def dashboard(spec):

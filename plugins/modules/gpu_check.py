@@ -19,7 +19,12 @@ description:
   - With O(driver_version), the driver version GPU feature discovery labels each Node with
     (C(nvidia.com/cuda.driver-version.full), or the deprecated C(nvidia.com/cuda.driver.major/minor/rev)) must
     equal it.
-  - Runs on the controller only, through the kubernetes Python client and the admin kubeconfig; changes nothing.
+  - With O(cuda_sample_image), runs the CUDA vectorAdd sample on every Node of O(nodes) (one Pod each, pinned to the
+    Node, asking for one C(nvidia.com/gpu)) and waits up to O(cuda_sample_timeout) seconds for each to succeed with
+    C(Test PASSED) in its log; a failure names the node and the state found (Pending with the scheduler's reason,
+    Failed with the log's end, still Running). The Pods are removed afterwards, also on failure.
+  - Runs on the controller only, through the kubernetes Python client and the admin kubeconfig; leaves nothing
+    changed (the sample's Pods are removed; in check mode the sample does not run).
 options:
   kubeconfig:
     description: Path of the admin kubeconfig on the controller.
@@ -48,8 +53,26 @@ options:
     description: Seconds each API request may take.
     type: int
     default: 30
+  skip:
+    description:
+      - Checks not to run, among C(cluster_policy), C(allocatable), C(driver), C(cuda_sample) (the role passes the
+        ones gpu_operator_skip_checks names, and prints why).
+    type: list
+    elements: str
+    default: []
+  cuda_sample_image:
+    description: The CUDA vectorAdd sample image (from the mirror, pinned by tag); needed unless C(cuda_sample) is skipped.
+    type: str
+  cuda_sample_namespace:
+    description: Namespace of the sample's Pods.
+    type: str
+    default: gpu-operator
+  cuda_sample_timeout:
+    description: Seconds each sample Pod may take from creation to C(Succeeded).
+    type: int
+    default: 300
 notes:
-  - Supports check mode (it only reads).
+  - Supports check mode (it only reads; the CUDA sample, which creates Pods, does not run).
 author:
   - ML platform team (@mlplatform)
 """
@@ -60,6 +83,7 @@ EXAMPLES = r"""
     kubeconfig: "{{ inventory_dir }}/artifacts/admin.conf"
     nodes: {gpu01: 2, gpu02: 4}
     driver_version: "595.91.07"
+    cuda_sample_image: nexus01.dc1.example.com:8443/nvcr.io/nvidia/k8s/cuda-sample:vectoradd-cuda12.5.0
   run_once: true
 """
 
@@ -77,8 +101,12 @@ problems:
   returned: always
   type: list
   elements: str
+cuda_sample:
+  description: C(passed), C(failed), or why it did not run.
+  returned: always
+  type: str
 waited:
-  description: Seconds spent waiting.
+  description: Seconds spent waiting for the ClusterPolicy.
   returned: always
   type: float
 msg:

@@ -191,6 +191,42 @@ def test_cluster_policy_validates_against_the_pinned_crd():
         jsonschema.validate(broken, crd_schema("nvidia.com_clusterpolicies.yaml"))
 
 
+def test_no_nvidia_driver_unless_the_description_asks_for_one():
+    values = full()
+    assert values["driver"]["nvidiaDriverCRD"]["enabled"] is False
+    assert gov.nvidia_driver(gov.merged(chart_values(), values)) is None
+    policy = gov.cluster_policy(gov.merged(chart_values(), values), "v26.7.0")
+    assert policy["spec"]["driver"]["useNvidiaDriverCRD"] is False
+
+
+def test_nvidia_driver_carries_the_driver_settings_and_validates_against_the_pinned_crd():
+    values = full(cluster_gpu={"driver_apt_url": "https://nexus01.dc1.example.com/repository/ubuntu", "driver_crd": True})
+    merged = gov.merged(chart_values(), values)
+    driver = gov.nvidia_driver(merged)
+    jsonschema.validate(driver, crd_schema("nvidia.com_nvidiadrivers.yaml"))
+    assert driver["apiVersion"] == "nvidia.com/v1alpha1" and driver["metadata"] == {"name": "default"}
+    spec = driver["spec"]
+    assert spec["version"] == "580.173.02" and spec["driverType"] == "gpu"
+    assert spec["repository"] == REGISTRY + "/nvcr.io/nvidia" and spec["image"] == "driver"
+    assert spec["manager"]["repository"] == REGISTRY + "/nvcr.io/nvidia/cloud-native"
+    # The fallback for every GPU node (NFD labels only the gpu_nodes): the CRD refuses a nodeSelector on it.
+    assert spec["default"] is True and "nodeSelector" not in spec
+    assert spec["upgradePolicy"]["maxParallelUpgrades"] == 1 and spec["upgradePolicy"]["drain"]["enable"] is True
+    # The proxy, the Nexus apt sources and the CA, as the ClusterPolicy would carry them.
+    assert {"name": "HTTPS_PROXY", "value": "http://proxy.example.com:3128"} in spec["env"]
+    assert spec["repoConfig"] == {"name": gov.REPO_CONFIGMAP}
+    assert spec["certConfig"] == {"name": gov.CA_CONFIGMAP}
+    assert spec["tolerations"] == merged["daemonsets"]["tolerations"]
+    # The ClusterPolicy then leaves the driver to the NVIDIADriver.
+    policy = gov.cluster_policy(merged, "v26.7.0")
+    jsonschema.validate(policy, crd_schema("nvidia.com_clusterpolicies.yaml"))
+    assert policy["spec"]["driver"]["useNvidiaDriverCRD"] is True and "version" not in policy["spec"]["driver"]
+    broken = copy.deepcopy(driver)
+    broken["spec"]["driverType"] = "cpu"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, crd_schema("nvidia.com_nvidiadrivers.yaml"))
+
+
 def test_apt_sources_for_one_ubuntu_release():
     content, problems = gov.apt_sources("https://nexus/repository/ubuntu/", ["ubuntu-24.04"])
     assert problems == []
@@ -211,6 +247,8 @@ def test_apt_sources_for_one_ubuntu_release():
     ({"use_precompiled": "yes"}, None, ["cluster_gpu.use_precompiled is 'yes', not a boolean"]),
     ({"use_precompiled": True}, "610.57.04", ["cluster_gpu.use_precompiled is true but cluster_release.nvidia_driver 610.57.04"]),
     ({"use_precompiled": True}, "595.91.07", []),
+    ({"driver_crd": True}, None, []),
+    ({"driver_crd": "true"}, None, ["cluster_gpu.driver_crd is 'true', not a boolean"]),
     ("single", None, ["cluster_gpu must be a mapping"]),
 ])
 def test_cluster_gpu_problems(value, driver, expected):
@@ -218,3 +256,11 @@ def test_cluster_gpu_problems(value, driver, expected):
     assert len(problems) == len(expected), problems
     for problem, start in zip(problems, expected):
         assert problem.startswith(start), problem
+
+
+def test_the_filter_gives_an_empty_mapping_not_none_without_a_driver_crd():
+    # A None would come out of Ansible's templating as a string, and the role would write it as an NVIDIADriver.
+    from ansible_collections.mlplatform.installer.plugins.filter import gpu_operator as filters
+    assert filters.gpu_nvidia_driver(chart_values(), full()) == {}
+    driver = filters.gpu_nvidia_driver(chart_values(), full(cluster_gpu={"driver_crd": True}))
+    assert driver["kind"] == "NVIDIADriver" and driver["spec"]["default"] is True

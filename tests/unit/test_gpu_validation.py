@@ -183,3 +183,154 @@ def test_check_gives_up_at_its_timeout_with_the_state_found():
     assert found["problems"][0].startswith("ClusterPolicy cluster-policy: state notReady")
     assert found["problems"][0].endswith("not ready after 12s")
     assert found["problems"][1].startswith("gpu01: allocatable nvidia.com/gpu is 1")
+
+
+# --- gpu_operator_skip_checks: which checks run, which do not and why -------
+
+
+def test_skip_plan_runs_everything_by_default():
+    for kind, names in (("guest", gv.GUEST_CHECKS), ("validate", gv.VALIDATE_CHECKS)):
+        plan = gv.skip_plan({}, kind)
+        assert plan["run"] == list(names) and plan["skipped"] == [] and plan["problems"] == []
+        assert "NOT checked" not in plan["note"]
+
+
+def test_skip_plan_says_every_skipped_check_with_its_reason():
+    skip = {"devices": "no GPU in this container", "headers": "the host's kernel", "cuda_sample": "kwok runs no container"}
+    guest = gv.skip_plan(skip, "guest")
+    assert guest["run"] == ["nouveau", "secure_boot"] and guest["skipped"] == ["devices", "headers"]
+    assert guest["note"] == ("guest checks run: nouveau, secure_boot; NOT checked (gpu_operator_skip_checks): "
+                             "devices: no GPU in this container; headers: the host's kernel")
+    validate = gv.skip_plan(skip, "validate")
+    assert validate["skipped"] == ["cuda_sample"]
+    assert validate["note"].endswith("NOT checked (gpu_operator_skip_checks): cuda_sample: kwok runs no container")
+
+
+@pytest.mark.parametrize("skip, expected", [
+    ({"device": "typo"}, "gpu_operator_skip_checks.device is not a check of the GPU layer"),
+    ({"devices": ""}, "gpu_operator_skip_checks.devices has no reason"),
+    ({"devices": None}, "gpu_operator_skip_checks.devices has no reason"),
+    (["devices"], "gpu_operator_skip_checks must be a mapping {check: reason}, got list"),
+])
+def test_skip_plan_refuses_a_skip_without_a_reason_or_unknown(skip, expected):
+    problems = gv.skip_plan(skip, "guest")["problems"]
+    assert len(problems) == 1 and problems[0].startswith(expected), problems
+
+
+def test_preflight_skips_only_the_named_checks():
+    # The bed's GPU node: no GPU in lspci, no headers for the host's kernel; nouveau and Secure Boot still judged.
+    args = ("gpu1", 2, "", None, BLACKLIST, "6.18.44-fc-v657", "", "EFI variables are not supported on this system\n")
+    assert len(gv.preflight_problems(*args)) == 2
+    assert gv.preflight_problems(*args, skip=("devices", "headers")) == []
+    unblacklisted = args[:4] + ("",) + args[5:]
+    assert gv.preflight_problems(*unblacklisted, skip=("devices", "headers")) == [
+        "gpu1: nouveau is not blacklisted (no 'blacklist nouveau' in modprobe's configuration); node prep "
+        "(roles/node_base) writes /etc/modprobe.d/mlp-nouveau.conf"]
+
+
+def test_modprobe_that_could_not_run_is_named_not_read_as_unblacklisted():
+    problems = gv.preflight_problems("gpu01", 2, LSPCI, None, None, "6.1.0-28-amd64", "6.1.119-1", "SecureBoot disabled")
+    assert problems == ["gpu01: modprobe --showconfig could not run, so the nouveau blacklist cannot be read: "
+                        "install kmod (node prep does on gpu_nodes)"]
+
+
+def test_check_skips_the_policy_and_driver_without_reading_the_policy():
+    def no_policy():
+        raise AssertionError("the ClusterPolicy must not be read when cluster_policy is skipped")
+    clock = Clock()
+    found = gv.check(no_policy, lambda: [node(allocatable="1")], {"gpu01": 2}, "595.91.07", 60, 5, clock, clock.sleep,
+                     skip={"cluster_policy", "driver"})
+    assert clock.sleeps == []
+    # No driver problem although the fixture Node has no driver label.
+    assert len(found["problems"]) == 1 and found["problems"][0].startswith("gpu01: allocatable nvidia.com/gpu is 1")
+    found = gv.check(no_policy, lambda: [node(allocatable="1")], {"gpu01": 2}, None, 60, 5, clock, clock.sleep,
+                     skip={"cluster_policy", "allocatable"})
+    assert found["problems"] == []
+
+
+# --- the CUDA sample pod -----------------------------------------------------
+
+IMAGE = "nexus01.dc1.example.com:8443/nvcr.io/nvidia/k8s/cuda-sample:vectoradd-cuda12.5.0"
+# The sample's own output (NVIDIA's docs, "Running Sample GPU Applications").
+SAMPLE_LOG = ("[Vector addition of 50000 elements]\nCopy input data from the host memory to the CUDA device\n"
+              "CUDA kernel launch with 196 blocks of 256 threads\nCopy output data from the CUDA device to the host memory\n"
+              "Test PASSED\nDone\n")
+
+
+def sample_pod(phase, name="mlp-cuda-sample-gpu01-x7k2p", **status):
+    return {"metadata": {"name": name}, "status": dict({"phase": phase}, **status)}
+
+
+def test_sample_pod_is_pinned_to_its_node_and_asks_for_one_gpu():
+    pod = gv.cuda_sample_pod("gpu01", IMAGE, "gpu-operator")
+    spec = pod["spec"]
+    assert pod["metadata"]["generateName"] == "mlp-cuda-sample-gpu01-"
+    assert pod["metadata"]["namespace"] == "gpu-operator"
+    assert pod["metadata"]["labels"]["app.kubernetes.io/name"] == gv.SAMPLE_APP
+    assert spec["nodeSelector"] == {"kubernetes.io/hostname": "gpu01"}
+    assert spec["restartPolicy"] == "Never"
+    assert spec["containers"][0]["image"] == IMAGE
+    assert spec["containers"][0]["resources"] == {"limits": {"nvidia.com/gpu": 1}}
+
+
+def test_sample_verdicts():
+    assert gv.cuda_sample_verdict("gpu01", sample_pod("Succeeded"), SAMPLE_LOG) == (True, None)
+    done, problem = gv.cuda_sample_verdict("gpu01", sample_pod("Succeeded"), "Test FAILED\n")
+    assert done and problem.startswith("gpu01: the CUDA sample pod mlp-cuda-sample-gpu01-x7k2p Succeeded but its log "
+                                       "has no 'Test PASSED' (log: Test FAILED)")
+    failed = sample_pod("Failed", containerStatuses=[{"name": "cuda-sample", "state": {"terminated": {
+        "exitCode": 1, "reason": "Error"}}}])
+    done, problem = gv.cuda_sample_verdict("gpu01", failed, "Failed to allocate device vector A (error code "
+                                                            "CUDA driver version is insufficient for CUDA runtime version)!\n")
+    assert done and problem.startswith("gpu01: the CUDA sample pod mlp-cuda-sample-gpu01-x7k2p Failed (exit code 1, "
+                                       "Error), log: Failed to allocate device vector A")
+    # Still running, the wait not over: no verdict yet.
+    assert gv.cuda_sample_verdict("gpu01", sample_pod("Running"), None) == (False, None)
+
+
+def test_sample_timeout_names_the_node_and_the_state_found():
+    unschedulable = sample_pod("Pending", conditions=[{"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+                                                       "message": "0/4 nodes are available: 1 Insufficient nvidia.com/gpu."}])
+    assert gv.cuda_sample_verdict("gpu01", unschedulable, None, waited=300)[1] == (
+        "gpu01: the CUDA sample pod mlp-cuda-sample-gpu01-x7k2p is still Pending, not scheduled: Unschedulable: "
+        "0/4 nodes are available: 1 Insufficient nvidia.com/gpu. after 300s")
+    pulling = sample_pod("Pending", conditions=[{"type": "PodScheduled", "status": "True"}], containerStatuses=[
+        {"name": "cuda-sample", "state": {"waiting": {"reason": "ImagePullBackOff", "message": "Back-off pulling image"}}}])
+    assert "is still Pending, container cuda-sample waiting: ImagePullBackOff: Back-off pulling image after 300s" in \
+        gv.cuda_sample_verdict("gpu01", pulling, None, waited=300)[1]
+    # kwok's stages: Running for ever, no container, no log.
+    assert gv.cuda_sample_verdict("gpu01", sample_pod("Running"), None, waited=300)[1] == (
+        "gpu01: the CUDA sample pod mlp-cuda-sample-gpu01-x7k2p is still Running, never Succeeded (the sample ends "
+        "within seconds on a working GPU) after 300s")
+
+
+def test_sample_run_waits_for_every_node_and_reports_each_unfinished_one():
+    clock = Clock()
+    created, logs = [], []
+    phases = {"gpu01": iter(["Pending", "Running", "Succeeded"]), "gpu02": iter(["Pending"] + ["Running"] * 100)}
+
+    def create(node):
+        created.append(node)
+        return "mlp-cuda-sample-%s-abcde" % node
+
+    def read_pod(name):
+        node = name.split("-")[3]
+        return sample_pod(next(phases[node]), name=name)
+
+    def read_log(name):
+        logs.append(name)
+        return SAMPLE_LOG
+
+    problems = gv.cuda_sample_run({"gpu02": 1, "gpu01": 2}, create, read_pod, read_log, 20, 5, clock, clock.sleep)
+    assert created == ["gpu01", "gpu02"]
+    assert logs == ["mlp-cuda-sample-gpu01-abcde"]  # only a finished pod's log is read
+    assert clock.sleeps == [5, 5, 5, 5]  # never past the timeout
+    assert problems == ["gpu02: the CUDA sample pod mlp-cuda-sample-gpu02-abcde is still Running, never Succeeded "
+                        "(the sample ends within seconds on a working GPU) after 20s"]
+
+
+def test_sample_run_passes_when_every_pod_passed():
+    clock = Clock()
+    problems = gv.cuda_sample_run({"gpu01": 2}, lambda node: "p-" + node, lambda name: sample_pod("Succeeded", name=name),
+                                  lambda name: SAMPLE_LOG, 300, 5, clock, clock.sleep)
+    assert problems == [] and clock.sleeps == []

@@ -50,6 +50,12 @@ HOST_VARS = {
     "access_ip": "roles/network_facts/tasks/main.yaml; sample-commented-only-variables.txt",
 }
 PLAY_KEYWORD_VARS = {"serial": "playbooks/upgrade_cluster.yml: serial: \"{{ serial | default('20%') }}\""}
+# Read by a template only, with its default commented out, so no data file lists it.
+TEMPLATE_VARS = {
+    "etcd_metrics_port": "roles/etcd/templates/etcd.env.j2: {% elif etcd_metrics_port is defined %} "
+                         "ETCD_LISTEN_METRICS_URLS=http://<etcd_address>:<port>,http://127.0.0.1:<port> "
+                         "(roles/etcd_defaults/defaults/main.yml: # etcd_metrics_port: 2381)",
+}
 # Names Jinja may reference in a generated value besides Kubespray's variables.
 ANSIBLE_MAGIC = {"inventory_dir", "ansible_system"}
 
@@ -154,12 +160,14 @@ def _description(**cluster):
 
 def _unknown(names, known):
     return sorted(n for n in names if n not in known and n not in PLAY_KEYWORD_VARS and n not in HOST_VARS
-                  and n not in ki.CONNECTION_VARS)
+                  and n not in TEMPLATE_VARS and n not in ki.CONNECTION_VARS)
 
 
 def test_the_known_names_check_can_fail(kubespray_names):
     # A typo Kubespray would silently ignore (its validation does not catch it).
     assert _unknown(["kube_vip_adress", "kube_version"], kubespray_names) == ["kube_vip_adress"]
+    # The template-only names are exact: a near miss is still caught.
+    assert _unknown(["etcd_metrics_port", "etcd_metric_port"], kubespray_names) == ["etcd_metric_port"]
 
 
 @pytest.mark.parametrize("env", ENVS)
@@ -471,10 +479,20 @@ def test_fqdn_of_a_single_node_endpoint_is_in_the_certificate():
     ({"cluster_mirror": {"files_url": "https://u:secret@m.example.com/raw", "registry": "m.example.com"}},
      "cluster_mirror.files_url = 'https://u:****@m.example.com/raw': holds credentials"),
     ({"cluster_mirror": {"files_url": "https://m.example.com/raw", "registry": "m.example.com", "registrys": ["quay.io"]}},
-     "cluster_mirror.registrys = ['quay.io']: is not a key of cluster_mirror (files_url, registry, registries). "
+     "cluster_mirror.registrys = ['quay.io']: is not a key of cluster_mirror (files_url, registry, registries, apt_url, "
+     "helm_url). "
      "Fix: rename it to registries"),
     ({"cluster_mirror": {"files_url": "https://m.example.com/raw", "registry": "m.example.com", "registries": "quay.io"}},
      "cluster_mirror.registries = 'quay.io': must be a non-empty list"),
+    ({"cluster_mirror": {"files_url": "https://m.example.com/raw", "registry": "m.example.com", "apt_url": "m.example.com/ubuntu"}},
+     "cluster_mirror.apt_url = 'm.example.com/ubuntu': must be an http:// or https:// URL. Fix: write the apt proxy of "
+     "Ubuntu's archive"),
+    ({"cluster_mirror": {"files_url": "https://m.example.com/raw", "registry": "m.example.com",
+                         "helm_url": "https://m.example.com/repository/"}},
+     "cluster_mirror.helm_url = 'https://m.example.com/repository/': ends with '/', so every URL under it would hold '//'"),
+    ({"cluster_mirror": {"files_url": "https://m.example.com/raw", "registry": "m.example.com",
+                         "apt_url": "https://u:pw@m.example.com/repository/ubuntu"}},
+     "cluster_mirror.apt_url = 'https://u:****@m.example.com/repository/ubuntu': holds credentials"),
     ({"cluster_drain": {"fail_if_drain_fails": "false"}},
      "cluster_drain.fail_if_drain_fails = 'false': must be a boolean (Kubespray reads the string 'false' as true). "
      "Fix: write true or false without quotes"),
@@ -517,6 +535,18 @@ def test_valid_new_keys_pass():
     variables = ki.generate(description, []).variables()
     assert variables["upgrade_node_fail_if_drain_fails"] is False
     assert variables["drain_timeout"] == "61s"
+
+
+def test_the_mirror_hosts_join_no_proxy():
+    description = _description(cluster_mirror={
+        "files_url": "https://files.example.com/raw", "registry": "registry.example.com:8443",
+        "apt_url": "https://apt.example.com/repository/ubuntu", "helm_url": "https://helm.example.com/repository"})
+    assert ki.description_problems(description) == []
+    assert ki.mirror_hosts(description) == ["files.example.com", "apt.example.com", "helm.example.com", "registry.example.com"]
+    hostvars = {h: dict(v, cluster_http_proxy="http://proxy.example.com:3128") for h, v in description["hostvars"].items()}
+    variables = ki.generate(dict(description, hostvars=hostvars), []).variables()
+    for host in ki.mirror_hosts(description):
+        assert host in variables["additional_no_proxy_list"]
 
 
 def test_the_checks_run_on_the_validation_model(generated):
@@ -681,3 +711,16 @@ def test_role_docs_match_defaults():
 
     role_docs.test_argument_specs_match_defaults("kubespray_inventory")
     role_docs.test_readme_names_every_variable("kubespray_inventory")
+
+
+# --------------------------------------------------------------------------
+# etcd's metrics (issue 18): Kubespray opens them, the monitoring role scrapes them
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_etcd_serves_metrics_where_the_monitoring_role_scrapes(generated, env):
+    etcd = dict((var.name, var.value) for var in generated(env).inventory.group_vars["group_vars/all/etcd.yml"])
+    assert etcd["etcd_metrics_port"] == ki.ETCD_METRICS_PORT
+    with open(os.path.join(REPO, "roles", "monitoring", "defaults", "main.yml"), encoding="utf-8") as handle:
+        assert yaml.safe_load(handle)["monitoring_etcd_metrics_port"] == etcd["etcd_metrics_port"]

@@ -36,6 +36,7 @@ SETTINGS = {
     "retention": "30d", "retention_size": "45GB", "prometheus_storage": "50Gi", "alertmanager_storage": "2Gi",
     "alertmanager_retention": "120h", "registry": "nexus.example.com:8443",
     "alertmanager_secret": "mlp-alertmanager-config", "grafana_admin_secret": "mlp-grafana-admin", "extra": {},
+    "etcd_targets": ["10.8.0.11", "10.8.0.12", "10.8.0.13"], "etcd_metrics_port": 2381,
 }
 
 
@@ -152,6 +153,21 @@ def test_no_registry_leaves_the_upstream_images_and_extra_values_merge_last():
     assert values["prometheus"]["prometheusSpec"]["retention"] == "7d"
     assert values["prometheus"]["prometheusSpec"]["storageSpec"]  # merged, not replaced
     assert values["grafana"]["enabled"] is False and values["grafana"]["admin"]
+
+
+def test_etcd_is_scraped_on_its_hosts_over_plain_http(upstream_values):
+    # Kubespray's etcd runs on the hosts: the chart's Service gets them as
+    # endpoints, on the port Kubespray's etcd_metrics_port opens (plain HTTP).
+    etcd = mon.chart_values(SETTINGS)["kubeEtcd"]
+    assert etcd["enabled"] is True and etcd["endpoints"] == ["10.8.0.11", "10.8.0.12", "10.8.0.13"]
+    assert etcd["service"] == {"enabled": True, "port": 2381, "targetPort": 2381}
+    assert etcd["serviceMonitor"] == {"enabled": True, "scheme": "http"}
+    # The chart's own default names the same port, so its ServiceMonitor's port name matches the Service.
+    assert upstream_values["kubeEtcd"]["serviceMonitor"]["port"] == "http-metrics"
+
+
+def test_no_etcd_hosts_leaves_the_charts_etcd_default():
+    assert "kubeEtcd" not in mon.chart_values(dict(SETTINGS, etcd_targets=[]))
 
 
 def test_role_defaults_feed_every_setting_the_values_need():

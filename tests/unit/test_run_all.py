@@ -58,3 +58,48 @@ def test_sanity_fatal_summary_does_not_fail_the_last_test():
              "pep8\n"]
     tests = run_all.parse_sanity_log(lines)
     assert [(t["name"], len(t["errors"]), t["missing"]) for t in tests] == [("pep8", 1, None), ("yamllint", 0, None)]
+
+
+def _scenarios(tmp_path, monkeypatch, names):
+    for name in names:
+        (tmp_path / "molecule" / name).mkdir(parents=True)
+        (tmp_path / "molecule" / name / "molecule.yml").write_text("---\n")
+    monkeypatch.setattr(run_all, "REPO", str(tmp_path))
+
+
+def test_molecule_runs_two_scenarios_at_once_slow_ones_first(tmp_path, monkeypatch):
+    import threading
+    import time as clock
+    _scenarios(tmp_path, monkeypatch, ["a_quick", "gluster", "kubernetes", "z_quick"])
+    started, running, most = [], [0], [0]
+    guard = threading.Lock()
+
+    def fake_run(argv, log_name):
+        with guard:
+            started.append(argv[-1])
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        clock.sleep(0.2)
+        with guard:
+            running[0] -= 1
+        log = tmp_path / (log_name + ".log")
+        log.write_text("fatal: [n1]: FAILED! => boom\n" if argv[-1] == "z_quick" else "ok\n")
+        return (2 if argv[-1] == "z_quick" else 0), 0.2, str(log)
+
+    monkeypatch.setattr(run_all, "run", fake_run)
+    monkeypatch.delenv("MOLECULE_SCENARIOS", raising=False)
+    monkeypatch.delenv("MOLECULE_JOBS", raising=False)
+    results = run_all.Results()
+    run_all.stage_molecule(results)
+    assert started[:2] == ["kubernetes", "gluster"] and most[0] == 2
+    assert sorted((r[1], r[2]) for r in results.rows) == [
+        ("a_quick", True), ("gluster", True), ("kubernetes", True), ("z_quick", False)]
+    assert results.reasons[0][0] == "z_quick" and "boom" in results.reasons[0][1][0]
+
+
+def test_molecule_jobs_must_be_a_whole_number(monkeypatch):
+    monkeypatch.setenv("MOLECULE_JOBS", "two")
+    with pytest.raises(SystemExit, match="MOLECULE_JOBS='two'"):
+        run_all.molecule_jobs()
+    monkeypatch.setenv("MOLECULE_JOBS", "1")
+    assert run_all.molecule_jobs() == 1

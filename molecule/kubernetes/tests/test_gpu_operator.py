@@ -42,16 +42,24 @@ def set_policy_status(status):
             "-p", json.dumps({"status": status}))
 
 
-def validate_gpu(*extra):
+def validate_gpu(*extra, with_sample=False):
     """playbooks/validate.yml, its GPU checks only: (returncode, the verdict line, seconds)."""
     env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
     started = time.monotonic()
     proc = subprocess.run(
-        ["ansible-playbook", "playbooks/validate.yml", "-i", INVENTORY_DIR, "--tags", "validate_gpu", *extra],
+        ["ansible-playbook", "playbooks/validate.yml", "-i", INVENTORY_DIR, "--tags", "validate_gpu", *extra,
+         *(["-e", json.dumps({"gpu_operator_skip_checks": GUEST_SKIPPED, "gpu_operator_cuda_sample_timeout": 20})]
+           if with_sample else [])],
         cwd=REPO, capture_output=True, text=True, timeout=600, env=env, check=False)
     text = " ".join((proc.stdout + proc.stderr).split())
     found = re.search(r'"msg": "(validate (?:passed|failed)[^"]*)"', text)
+    validate_gpu.output = text
     return proc.returncode, found.group(1) if found else "no verdict in: " + text[-3000:], time.monotonic() - started
+
+
+# The scenario's skips (inventory/group_vars/all/gpu.yml) without cuda_sample's.
+with open(os.path.join(INVENTORY_DIR, "group_vars", "all", "gpu.yml"), encoding="utf-8") as _f:
+    GUEST_SKIPPED = {k: v for k, v in yaml.safe_load(_f)["gpu_operator_skip_checks"].items() if k != "cuda_sample"}
 
 
 def said(expected, text):
@@ -130,10 +138,12 @@ def test_kwok_gpu_node_reports_its_devices():
     assert status["allocatable"]["nvidia.com/gpu"] == status["capacity"]["nvidia.com/gpu"] == "2"
 
 
-def test_gpu_validation_passes(operator):
+def test_gpu_validation_passes_saying_what_it_skips_and_why(operator):
     code, verdict, _seconds = validate_gpu()
     assert code == 0, verdict
     assert verdict.startswith("validate passed: gpu checks"), verdict
+    assert said("validate checks run: cluster_policy, allocatable, driver; NOT checked (gpu_operator_skip_checks): "
+                "cuda_sample: kwok runs no container", validate_gpu.output), validate_gpu.output[-3000:]
 
 
 def test_short_allocatable_fails_naming_the_node(operator):
@@ -173,17 +183,83 @@ def test_cluster_policy_never_ready_fails_within_its_timeout(operator):
 
 
 def test_guest_preflight_fails_naming_each_missing_piece(tmp_path):
-    """The preflight on the real container, declared a GPU node: no GPU, no nouveau blacklist, no mokutil."""
+    """The preflight on the real container, declared a GPU node: no GPU, no modprobe, no mokutil."""
     extra = tmp_path / "gpu-guest.yml"
     extra.write_text(yaml.safe_dump({"all": {"children": {"gpu_nodes": {"hosts": {CP: {
-        "node_gpu_devices": ["PCIROOT(0)#PCI(0300)#PCI(0000)"], "gpu_operator_guest_preflight": True}}}}}}))
+        "node_gpu_devices": ["PCIROOT(0)#PCI(0300)#PCI(0000)"], "gpu_operator_skip_checks": {}}}}}}}))
     env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
     proc = subprocess.run(["ansible-playbook", "playbooks/gpu.yml", "-i", INVENTORY_DIR, "-i", str(extra),
                            "--limit", CP, "--tags", "gpu_operator_preflight"],
                           cwd=REPO, capture_output=True, text=True, timeout=600, env=env, check=False)
     text = " ".join((proc.stdout + proc.stderr).split())
     assert proc.returncode != 0, text[-2000:]
-    for piece in ("%s: lspci " % CP, "%s: nouveau is not blacklisted" % CP, "%s: Secure Boot state unknown" % CP):
+    # Nothing skipped (production's default): the run says so.
+    assert said("%s: guest checks run: devices, nouveau, headers, secure_boot" % CP, text), text[-3000:]
+    assert "NOT checked" not in text
+    # The scenario's container has neither kmod (modprobe) nor mokutil: node prep installs them on gpu_nodes.
+    for piece in ("%s: lspci " % CP, "%s: modprobe --showconfig could not run" % CP, "%s: Secure Boot state unknown" % CP):
         assert said(piece, text), text[-3000:]
     # The container runs this machine's kernel, whose headers Debian's archive does not carry.
     assert said("%s: no linux-headers-" % CP, text), text[-3000:]
+
+
+def sample_pods():
+    return get("pods", "-n", "gpu-operator", "-l", "app.kubernetes.io/name=mlp-cuda-sample")["items"]
+
+
+def test_cuda_sample_on_kwok_is_reported_running_never_succeeded(operator):
+    """kwok binds the sample pod and marks it Running, but runs no container: never Succeeded, no log.
+
+    The check must not pass: it times out naming the node and the phase
+    found, and removes its pod.
+    """
+    code, verdict, seconds = validate_gpu(with_sample=True)
+    assert code != 0, verdict
+    assert said("%s: the CUDA sample pod mlp-cuda-sample-%s-" % (GPU, GPU), verdict), verdict
+    assert said("is still Running, never Succeeded (the sample ends within seconds on a working GPU) after 20s", verdict), verdict
+    assert seconds < 20 + 60, seconds
+    assert sample_pods() == [] or all(p["metadata"].get("deletionTimestamp") for p in sample_pods())
+
+
+def test_cuda_sample_unschedulable_names_the_scheduler_reason(operator):
+    """No allocatable GPU: the scheduler keeps the sample Pending, and the check says why, naming the node."""
+    kubectl("patch", "node", GPU, "--subresource=status", "--type=merge",
+            "-p", json.dumps({"status": {"allocatable": {"nvidia.com/gpu": "0"}}}))
+    try:
+        code, verdict, _seconds = validate_gpu(with_sample=True)
+    finally:
+        kubectl("patch", "node", GPU, "--subresource=status", "--type=merge",
+                "-p", json.dumps({"status": {"allocatable": {"nvidia.com/gpu": "2"}}}))
+    assert code != 0, verdict
+    assert said("%s: allocatable nvidia.com/gpu is 0 (capacity 2)" % GPU, verdict), verdict
+    assert said("is still Pending, not scheduled: Unschedulable: 0/", verdict), verdict
+    assert said("Insufficient nvidia.com/gpu", verdict), verdict
+
+
+def test_server_accepts_the_nvidia_driver_the_role_renders(tmp_path):
+    """cluster_gpu.driver_crd: the role writes the chart's default NVIDIADriver; the API server (CRD schema and
+    its CEL rule) accepts it and the ClusterPolicy that leaves the driver to it, and refuses a default one
+    with a nodeSelector."""
+    settings = {"driver_crd": True, "mig_strategy": "single"}
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    proc = subprocess.run(["ansible-playbook", "playbooks/gpu.yml", "-i", INVENTORY_DIR, "--limit", CP,
+                           "-e", json.dumps({"gpu_operator_settings": settings, "gpu_operator_artifacts_dir": str(tmp_path)})],
+                          cwd=REPO, capture_output=True, text=True, timeout=600, env=env, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    with open(tmp_path / "nvidia-driver.yaml", encoding="utf-8") as f:
+        driver = yaml.safe_load(f)
+    assert driver["spec"]["default"] is True and driver["spec"]["version"] == DRIVER
+    with open(tmp_path / "cluster-policy.yaml", encoding="utf-8") as f:
+        assert yaml.safe_load(f)["spec"]["driver"]["useNvidiaDriverCRD"] is True
+    kubectl("apply", "--server-side", "--dry-run=server", "--field-manager=test-gpu-operator",
+            "-f", str(tmp_path / "cluster-policy.yaml"))
+    try:
+        proc = kubectl("apply", "--server-side", "--field-manager=test-gpu-operator", "-f", str(tmp_path / "nvidia-driver.yaml"))
+        assert "nvidiadriver.nvidia.com/default serverside-applied" in proc.stdout, proc.stdout
+        assert get("nvidiadriver", "default")["spec"]["driverType"] == "gpu"
+    finally:
+        kubectl("delete", "nvidiadriver", "default", "--ignore-not-found")
+    driver["spec"]["nodeSelector"] = {"mlplatform.io/gpu-node": "true"}
+    proc = kubectl("apply", "--server-side", "--dry-run=server", "--field-manager=test-gpu-operator", "-f", "-",
+                   stdin=yaml.safe_dump(driver), check=False)
+    assert proc.returncode != 0 and "default NVIDIADriver must not use nodeSelector" in proc.stderr, proc.stderr
