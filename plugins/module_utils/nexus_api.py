@@ -156,18 +156,21 @@ def merge(current, wanted):
     return result
 
 
+def _holder(config, path):
+    """The mapping that holds path's last key in config, or None when a step is missing."""
+    node = config
+    for key in path[:-1]:
+        node = node.get(key) if isinstance(node, dict) else None
+    return node if isinstance(node, dict) else None
+
+
 def without(config, paths):
     """A deep copy of config without the given key paths (secrets)."""
     result = copy.deepcopy(config)
     for path in paths:
-        node = result
-        for key in path[:-1]:
-            node = node.get(key) if isinstance(node, dict) else None
-            if not isinstance(node, dict):
-                break
-        else:
-            if isinstance(node, dict):
-                node.pop(path[-1], None)
+        holder = _holder(result, path)
+        if holder is not None:
+            holder.pop(path[-1], None)
     return result
 
 
@@ -175,14 +178,9 @@ def masked(config, paths=SECRET_PATHS):
     """A deep copy of config with each secret that is set shown as MASK (for diff and return values)."""
     result = copy.deepcopy(config)
     for path in paths:
-        node = result
-        for key in path[:-1]:
-            node = node.get(key) if isinstance(node, dict) else None
-            if not isinstance(node, dict):
-                break
-        else:
-            if isinstance(node, dict) and node.get(path[-1]) not in (None, ""):
-                node[path[-1]] = MASK
+        holder = _holder(result, path)
+        if holder is not None and holder.get(path[-1]) not in (None, ""):
+            holder[path[-1]] = MASK
     return result
 
 
