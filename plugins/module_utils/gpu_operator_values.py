@@ -29,6 +29,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from . import proxy_url
+# Helm's merge of values, as callers of this module name it (filter gpu_operator).
+from .deep_merge import deep_merge as merged  # pylint: disable=unused-import
 
 # The chart's own version at the tag (Chart.yaml says v1.0.0-devel /
 # main-latest there): every image whose tag defaults to appVersion gets the
@@ -290,17 +292,6 @@ def apt_sources(url: str, os_names: Any) -> tuple[str, list]:
 _COMPONENT_KEYS = ("repository", "image", "version", "imagePullPolicy", "imagePullSecrets", "resources", "env", "args",
                    "installDir", "hostNetwork")
 _COMPONENTS = ("toolkit", "devicePlugin", "dcgm", "dcgmExporter", "gfd", "migManager", "nodeStatusExporter")
-
-
-def merged(chart_defaults: Mapping, overrides: Mapping) -> dict:
-    """Helm's merge of values: mappings merge key by key, anything else is replaced."""
-    out = copy.deepcopy(dict(chart_defaults))
-    for key, value in overrides.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = merged(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
 
 
 def _copy(section: Mapping, keys: tuple) -> dict:

@@ -18,8 +18,8 @@ chart_values_check.values_problems (shared with the GPU layer).
 
 from __future__ import absolute_import, division, print_function
 
-import copy
 import re
+from ansible_collections.mlplatform.installer.plugins.module_utils.deep_merge import deep_merge as merge
 
 try:
     import yaml
@@ -125,17 +125,6 @@ def chart_values(settings):
         # as the mirror lays images out (cluster_mirror.registry).
         values["global"] = {"imageRegistry": settings["registry"]}
     return merge(values, settings.get("extra") or {})
-
-
-def merge(base, override):
-    """Deep merge: mappings merge, anything else in ``override`` wins."""
-    out = copy.deepcopy(base)
-    for key, value in (override or {}).items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
 
 
 def alertmanager_config(receivers, group_by=None, repeat_interval="4h"):

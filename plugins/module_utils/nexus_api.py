@@ -34,6 +34,7 @@ import json
 
 from ansible.module_utils.urls import open_url
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
+from ansible_collections.mlplatform.installer.plugins.module_utils.deep_merge import deep_merge as merge
 
 FORMATS = ("docker", "apt", "raw", "helm", "pypi", "maven")
 TYPES = ("proxy", "hosted", "group")
@@ -143,17 +144,6 @@ def repository_from_get(body):
     if "routingRuleName" in config:
         config["routingRule"] = config.pop("routingRuleName")
     return config
-
-
-def merge(current, wanted):
-    """current with wanted laid over it, dicts merged key by key (lists and scalars replaced)."""
-    result = copy.deepcopy(current)
-    for key, value in wanted.items():
-        if isinstance(value, dict) and isinstance(result.get(key), dict):
-            result[key] = merge(result[key], value)
-        else:
-            result[key] = copy.deepcopy(value)
-    return result
 
 
 def _holder(config, path):
