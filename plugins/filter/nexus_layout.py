@@ -24,9 +24,15 @@ Thin wrappers: the logic lives in plugins/module_utils/nexus_layout.py.
 ``mirror_apt_sources``
     ``url | mlplatform.installer.mirror_apt_sources(codename, style)``: Ubuntu's
     sources through the apt proxy (style deb822 or list).
+``mirror_registries``
+    ``cluster_mirror | mlplatform.installer.mirror_registries``: the upstream
+    registries the mirror proxies (its default list when it names none), or
+    [] with no mirror.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from ansible_collections.mlplatform.installer.plugins.module_utils import kubespray_inventory as ki
 from ansible_collections.mlplatform.installer.plugins.module_utils import nexus_layout as nl
@@ -56,6 +62,13 @@ def mirror_apt_sources(url, codename, style="deb822"):
     return nl.apt_sources(str(url), str(codename), str(style))
 
 
+def mirror_registries(mirror):
+    # As kubespray_inventory.mirror_settings reads cluster_mirror, from the value itself.
+    if not isinstance(mirror, Mapping) or not mirror:
+        return []
+    return list(mirror["registries"] if "registries" in mirror else ki.MIRROR_REGISTRIES_DEFAULT)
+
+
 class FilterModule:
     """Nexus mirror filters."""
 
@@ -67,4 +80,5 @@ class FilterModule:
             "mirror_helm_url": mirror_helm_url,
             "mirror_gpu_settings": mirror_gpu_settings,
             "mirror_apt_sources": mirror_apt_sources,
+            "mirror_registries": mirror_registries,
         }

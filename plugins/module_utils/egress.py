@@ -46,7 +46,10 @@ Where the hosts come from:
 
 from __future__ import annotations
 
+import json
 import re
+
+from ansible_collections.mlplatform.installer.plugins.module_utils import storage_figures
 
 _REDIRECT = [301, 302, 303, 307, 308]
 # What each kind of origin answers to its probe (see the module docstring).
@@ -251,3 +254,48 @@ def _by_status(table, status):
     # (Ansible variables, the report).
     table = table or {}
     return table.get(status) or table.get(str(status))
+
+
+# --- a passing probe kept on the node -----------------------------------------
+# A re-run with the same endpoints and proxy reuses the last probe while it
+# is fresh, but only a probe where every endpoint was open: a blocked
+# endpoint is probed again on every run, so its fix shows at once.
+
+KEPT_NAME = "egress.json"
+
+
+def all_open(results, expect):
+    """Whether every URL of `expect` has a result and each is the origin's answer."""
+    records = {record.get("url"): record for record in results or []}
+    return bool(expect) and all(url in records and classify(records[url], expect.get(url))["verdict"] == OPEN
+                                for url in expect)
+
+
+def kept_record(key, probed_at, results):
+    """The JSON text kept on the node after a probe where every endpoint was open."""
+    return json.dumps({"key": key, "probed_at": probed_at, "results": results}, sort_keys=True)
+
+
+def kept_reusable(text, key, expect, now, max_age):
+    """(kept results, age in seconds) when the last probe stands for a new one, else (None, why).
+
+    key: a digest of what the probe depends on (URLs, expectations, proxies,
+    timeout; the caller's, so no proxy password is written); the results
+    are judged again, so a record that did not pass is never reused.
+    """
+    if max_age <= 0:
+        return None, "reuse is off"
+    found = storage_figures.stamped(text, "probed_at", "results")
+    if found is None:
+        return None, "the kept probe cannot be read"
+    stored_key, probed_at, results = found
+    if stored_key != key:
+        return None, "probed again: the endpoints or the proxy settings changed"
+    age = now - probed_at
+    if age < 0:
+        return None, "the kept probe is dated in the future (clock stepped back)"
+    if age > max_age:
+        return None, "the kept probe is %d s old, more than %d s" % (age, max_age)
+    if not isinstance(results, list) or not all_open(results, expect):
+        return None, "the kept probe did not pass"
+    return results, age

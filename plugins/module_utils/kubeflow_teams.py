@@ -54,7 +54,8 @@ QUOTA_KEYS = {"cpu": "requests.cpu", "memory": "requests.memory", "gpu": "reques
               "storage": "requests.storage"}
 TEAM_KEYS = ("name", "owner", "quota", "users")
 USER_KEYS = ("name", "email")
-KUBEFLOW_KEYS = ("teams", "identity", "quota_overcommit")
+KUBEFLOW_KEYS = ("teams", "identity", "quota_overcommit", "platform")
+PLATFORM_KEYS = ("manifests", "remote_bases")
 IDENTITY_PROVIDERS = ("static", "oidc")
 
 # Namespaces a team may not take: Kubernetes' own, what Kubeflow 26.03's
@@ -74,6 +75,26 @@ _EMAIL_RE = re.compile(r"^[^@\s]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
 
 def _problem(variable, value, problem, fix):
     return (variable, value, problem, fix)
+
+
+def _platform_problems(platform: Any) -> list:
+    """cluster_kubeflow.platform: where Kubeflow's manifests and their mirrored remote bases are."""
+    where = "cluster_kubeflow.platform"
+    if not isinstance(platform, dict):
+        return [_problem(where, platform, "must be a mapping with manifests (and remote_bases)",
+                         "write platform: {manifests: /srv/mirror/kubeflow-manifests-26.03, remote_bases: {...}}")]
+    out = [_problem("%s.%s" % (where, key), platform[key], "is not a key of platform (%s)" % ", ".join(PLATFORM_KEYS),
+                    "remove it") for key in sorted(set(platform) - set(PLATFORM_KEYS))]
+    if not isinstance(platform.get("manifests"), str) or not platform.get("manifests"):
+        out.append(_problem(where + ".manifests", platform.get("manifests"), "must be the path of a copy of "
+                            "kubeflow/manifests at the release's tag on the controller",
+                            "copy the repository at that tag there (through the proxy or the mirror)"))
+    bases = platform.get("remote_bases", {})
+    if not isinstance(bases, dict) or not all(isinstance(k, str) and isinstance(v, str) and v for k, v in bases.items()):
+        out.append(_problem(where + ".remote_bases", bases, "must map each remote base to a path on the controller",
+                            "write '<host>/<org>/<repo>@<ref>': <checkout at that ref>, or '<file URL>': <copy of "
+                            "the file> (compatibility/kubeflow-<release>-install.yml lists the release's)"))
+    return out
 
 
 def _team_label(team: Any, index: int) -> str:
@@ -233,6 +254,8 @@ def description_problems(value: Any, cluster: dict | None = None, release: Any =
         overcommit = False
     if "identity" in value:
         out.extend(_identity_problems(value["identity"]))
+    if "platform" in value:
+        out.extend(_platform_problems(value["platform"]))
     teams = value.get("teams")
     if not isinstance(teams, list) or not teams:
         return out + [_problem("cluster_kubeflow.teams", teams, "must be a non-empty list of teams",

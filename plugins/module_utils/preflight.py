@@ -240,7 +240,11 @@ def check_egress(host, raw, mode):
             blocked.append("%s (%s, %s)" % (url, path, verdict["reason"]))
     value = "%d/%d endpoints open" % (len(urls) - len(blocked), len(urls))
     if not blocked:
-        return [_row(host, "egress", value, "all", PASS)]
+        # Only a passing probe is ever kept and reused (egress.kept_reusable).
+        kept = "" if raw.get("reused_age") in (None, "") else (
+            "probe kept on the node from %s ago (-e preflight_reprobe=true probes again)"
+            % age_text(int(raw["reused_age"])))
+        return [_row(host, "egress", value, "all", PASS, kept)]
     return [_row(host, "egress", value, "all", FAIL if mode == "enforce" else WARN,
                  "blocked: %s; allow them (see the egress allowlist)" % "; ".join(blocked))]
 

@@ -41,17 +41,27 @@ def record(measurement_key, measured_at, result):
     return json.dumps({"key": measurement_key, "measured_at": measured_at, "result": kept}, sort_keys=True)
 
 
+def stamped(text, stamp, payload):
+    """(key, time, payload) of a kept JSON record {key, <stamp>, <payload>}, or None when unreadable.
+
+    Shared by the storage figures (measured_at, result) and the egress probe
+    (probed_at, results, module_utils/egress.py).
+    """
+    try:
+        data = json.loads(text)
+        return data["key"], float(data[stamp]), data[payload]
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
 def reusable(text, measurement_key, now, max_age):
     """(kept result, age in seconds) when the record may stand for a new measurement, else (None, why)."""
     if max_age <= 0:
         return None, "reuse is off"
-    try:
-        data = json.loads(text)
-        measured_at = float(data["measured_at"])
-        kept = data["result"]
-        stored_key = data["key"]
-    except (ValueError, KeyError, TypeError):
+    found = stamped(text, "measured_at", "result")
+    if found is None:
         return None, "the kept record cannot be read"
+    stored_key, measured_at, kept = found
     if stored_key != measurement_key:
         changed = sorted(name for name in set(stored_key) | set(measurement_key)
                          if stored_key.get(name) != measurement_key.get(name)) if isinstance(stored_key, dict) else []

@@ -21,8 +21,10 @@ description:
     the node's command line.
   - Redirects are not followed, so the answer is the first one - the origin's, or the proxy's.
   - Returns, per URL, the status, the response headers, the first O(max_body) bytes of the body, the
-    status of a refused CONNECT tunnel, or the error that left no answer at all. It judges nothing.
-  - Read-only; runs in check mode too (it changes nothing anywhere).
+    status of a refused CONNECT tunnel, or the error that left no answer at all. It judges nothing,
+    but for whether to keep the probe (O(figures_dir)).
+  - Read-only, but for the record of a passing probe (O(figures_dir)); runs in check mode too (then it
+    writes nothing).
 options:
   urls:
     description: URLs to fetch (http or https).
@@ -49,6 +51,21 @@ options:
     description: Comma-separated hosts and domains reached directly.
     type: str
     default: ""
+  figures_dir:
+    description:
+      - Directory on the node where a probe in which every endpoint was open is kept (C(egress.json),
+        mode 0600), for M(mlplatform.installer.preflight_kept) to reuse on a later run. A probe with any
+        blocked endpoint removes the kept one, so a failed result is never reused. Unset keeps nothing.
+      - Needs O(key) and O(expect). Nothing is written in check mode.
+    type: path
+  key:
+    description: Digest of what the probe depends on (URLs, expectations, proxy settings), stored with it.
+    type: str
+    default: ""
+  expect:
+    description: What each URL's origin answers (plugins/module_utils/egress.py), to tell whether every endpoint was open.
+    type: dict
+    default: {}
 author:
   - ML platform team (@mlplatform)
 """
@@ -93,14 +110,18 @@ results:
       type: bool
 """
 
+import os
 import re
 import socket
 import ssl
+import tempfile
+import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.mlplatform.installer.plugins.module_utils import egress
 
 # http.client's own wording for a refused CONNECT (Python 3.6 to 3.13).
 _TUNNEL_RE = re.compile(r"Tunnel connection failed: (\d{3})")
@@ -172,6 +193,9 @@ def main():
             http_proxy=dict(type="str", default="", no_log=True),
             https_proxy=dict(type="str", default="", no_log=True),
             no_proxy=dict(type="str", default=""),
+            figures_dir=dict(type="path"),
+            key=dict(type="str", default="", no_log=False),
+            expect=dict(type="dict", default={}),
         ),
         supports_check_mode=True,
     )
@@ -187,7 +211,26 @@ def main():
                    if module.params[scheme + "_proxy"]}
         results = list(pool.map(lambda u: _probe(u, timeout, module.params["max_body"], proxies,
                                                  module.params["no_proxy"]), urls))
+    if module.params["figures_dir"] and module.params["key"] and not module.check_mode:
+        _keep(module, results)
     module.exit_json(changed=False, results=results)
+
+
+def _keep(module, results):
+    """Keep a passing probe (atomically, 0600), or drop the kept one: a failed probe is never reused."""
+    path = os.path.join(module.params["figures_dir"], egress.KEPT_NAME)
+    try:
+        if not egress.all_open(results, module.params["expect"]):
+            if os.path.exists(path):
+                os.remove(path)
+            return
+        os.makedirs(module.params["figures_dir"], mode=0o700, exist_ok=True)
+        handle, temp = tempfile.mkstemp(dir=module.params["figures_dir"], prefix=".egress-")
+        with os.fdopen(handle, "w") as out:
+            out.write(egress.kept_record(module.params["key"], time.time(), results))
+        os.replace(temp, path)
+    except OSError as exc:
+        module.warn("could not keep the egress probe in %s: %s (the next run probes again)" % (path, exc))
 
 
 if __name__ == "__main__":

@@ -102,6 +102,13 @@ options:
       - Directory on the node where each measurement is kept (one small JSON file per measured path or
         device, mode 0600), for reuse by later runs (O(reuse_max_age)). Unset keeps nothing.
     type: path
+  record_as:
+    description:
+      - Name the kept measurement goes by (O(figures_dir)); default O(device), else O(path).
+      - The preflight role passes the path a gate asks for, so that its figures measured on the nearest
+        existing parent before install (C(/)) stand for the path once it exists, as long as the block device
+        under it is the same (which is part of the key).
+    type: str
   reuse_max_age:
     description:
       - Seconds a kept measurement stands for a new one. It is reused only when nothing it depends on
@@ -214,29 +221,22 @@ msg:
   type: str
 """
 
-import errno
 import os
-import re
 import shutil
-import stat
 import tempfile
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.mlplatform.installer.plugins.module_utils import storage_figures
+from ansible_collections.mlplatform.installer.plugins.module_utils import storage_figures, storage_target
 from ansible_collections.mlplatform.installer.plugins.module_utils.fio import (
     PROFILE_NAMES,
     RUNTIME_MAX_SECONDS,
     FioError,
     build_argv,
-    check_thresholds,
     choose_ioengine,
     effective_thresholds,
-    failure_message,
     figures_from_result,
-    is_read_profile,
     parse_json_output,
-    plan_device,
     profile_failure,
     required_free_bytes,
     size_to_bytes,
@@ -286,104 +286,6 @@ def _run_profiles(module, fio_bin, workdir, profiles, size_bytes, runtime, ioeng
     return errors
 
 
-def _plan_device(module, device, result):
-    """Resolve the device and decide how to measure it (see plan_device)."""
-    real = os.path.realpath(device)
-    try:
-        is_block = stat.S_ISBLK(os.stat(real).st_mode)
-    except OSError as exc:
-        module.fail_json(msg="device %s does not exist (%s): set the storage node's brick disk to its "
-                         "stable path (ls -l /dev/disk/by-path/)" % (device, exc.strerror), **result)
-    if not is_block:
-        module.fail_json(msg="device %s (%s) is not a block device" % (device, real), **result)
-    try:
-        tree = _sysfs_tree(real)
-    except (OSError, ValueError) as exc:
-        module.fail_json(msg="cannot read %s in /sys/class/block: %s" % (real, exc), **result)
-    rc, wipefs, err = _run(module, ["wipefs", "--no-act", "--json", real])
-    if rc != 0:
-        module.fail_json(msg="wipefs --no-act %s failed: %s" % (real, err.strip()), **result)
-    try:
-        plan = plan_device(tree, wipefs, device)
-    except FioError as exc:
-        module.fail_json(msg=str(exc), **result)
-    if plan["mode"] == "raw" and not _exclusive(real):
-        # The kernel refuses an exclusive open while anything holds the disk
-        # (a mount in another namespace, device mapper, md): never write then.
-        plan = dict(plan, mode="readonly",
-                    reason="%s has no signature but is in use (the kernel refused an exclusive open): "
-                           "only read profiles run, with fio --readonly" % device)
-    plan["device"] = real
-    return plan
-
-
-def _sysfs_tree(device, sysfs="/sys/class/block", mountinfo_path="/proc/self/mountinfo"):
-    """The device and everything under it, in lsblk's JSON shape (what
-    plan_device reads), from sysfs and this namespace's mount table.
-
-    lsblk would do, but not in a container: it finds a device's sysfs name
-    through /sys/dev/block, which podman leaves empty. Partitions are
-    sub-directories with a `partition` file, device-mapper volumes (LVM,
-    thin pools) are `holders`; a file system is mounted where the mount
-    table names its major:minor (bind mounts included).
-    """
-    rdev = os.stat(device).st_rdev
-    wanted = "%d:%d" % (os.major(rdev), os.minor(rdev))
-    names = [n for n in sorted(os.listdir(sysfs)) if _read(os.path.join(sysfs, n, "dev")) == wanted]
-    if not names:
-        raise ValueError("no block device %s (%s) in %s" % (device, wanted, sysfs))
-    mounts = {}
-    with open(mountinfo_path) as handle:
-        for line in handle:
-            fields = line.split()
-            if len(fields) > 4:
-                # Spaces and tabs in mount points are octal escapes (\040).
-                point = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[4])
-                mounts.setdefault(fields[2], []).append(point)
-
-    def node(name, depth=0):
-        base = os.path.join(sysfs, name)
-        dev = _read(os.path.join(base, "dev"))
-        is_part = os.path.exists(os.path.join(base, "partition"))
-        children = []
-        if depth < 8:  # device-mapper stacks are a few levels deep; never loop
-            holders = os.path.join(base, "holders")
-            for holder in sorted(os.listdir(holders)) if os.path.isdir(holders) else []:
-                children.append(node(holder, depth + 1))
-            for entry in sorted(os.listdir(base)):
-                if os.path.exists(os.path.join(base, entry, "partition")):
-                    children.append(node(entry, depth + 1))
-        kind = "part" if is_part else ("lvm" if name.startswith("dm-") else "disk")
-        entry = {"path": "/dev/%s" % name, "maj:min": dev, "type": kind,
-                 "ro": _read(os.path.join(base, "ro")) == "1",
-                 "size": int(_read(os.path.join(base, "size")) or 0) * 512,
-                 "mountpoints": mounts.get(dev) or [None]}
-        if children:
-            entry["children"] = children
-        return entry
-
-    return {"blockdevices": [node(names[0])]}
-
-
-def _read(path):
-    try:
-        with open(path) as handle:
-            return handle.read().strip()
-    except OSError:
-        return ""
-
-
-def _exclusive(path):
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_EXCL)
-    except OSError as exc:
-        if exc.errno == errno.EBUSY:
-            return False
-        raise
-    os.close(fd)
-    return True
-
-
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -398,6 +300,7 @@ def main():
             ioengine=dict(type="str", choices=["auto", "libaio", "psync"], default="auto"),
             figures_dir=dict(type="path"),
             reuse_max_age=dict(type="int", default=0),
+            record_as=dict(type="str"),
         ),
         supports_check_mode=True,
     )
@@ -443,38 +346,23 @@ def main():
             "(apt-get install fio) or mirror it for air-gapped hosts",
             **result
         )
-    raw = None
-    if device:
-        plan = _plan_device(module, device, result)
-        result["target"] = {"mode": plan["mode"], "device": plan["device"], "reason": plan["reason"]}
-        if plan["mode"] == "mounted":
-            path = plan["mountpoint"]
-        else:
-            raw = plan["device"]
-            # Never more than the disk holds.
-            size_bytes = min(size_bytes, plan["size"]) if plan["size"] else size_bytes
-        if plan["mode"] == "readonly":
-            skipped = [p for p in profiles if not is_read_profile(p)]
-            profiles = [p for p in profiles if is_read_profile(p)]
-            if skipped:
-                result["unmeasured_reason"] = "%s; not run: %s" % (plan["reason"], ", ".join(skipped))
-        result["target"]["measured"] = raw or path
-    else:
-        result["target"] = {"mode": "directory", "measured": path, "reason": ""}
-    if raw is None and not os.path.isdir(path):
-        module.fail_json(msg="path %s does not exist or is not a directory" % path, **result)
+    try:
+        resolved = storage_target.resolve(lambda argv: _run(module, argv), path, device, profiles, size_bytes)
+    except storage_target.TargetError as exc:
+        module.fail_json(msg=str(exc), **result)
+    path, raw, profiles, size_bytes = resolved["path"], resolved["raw"], resolved["profiles"], resolved["size_bytes"]
+    result["target"] = resolved["target"]
+    result["unmeasured_reason"] = resolved["unmeasured_reason"]
 
     kept_file = measurement_key = None
     if params["figures_dir"]:
-        kept_file = os.path.join(params["figures_dir"], storage_figures.record_name(device or path))
-        measurement_key = storage_figures.key(device or path, _device_identity(raw or path, raw is not None), profiles,
-                                              size_bytes, params["runtime"], params["bounded"], params["ioengine"])
-        kept, age = storage_figures.reusable(_read(kept_file) if os.path.exists(kept_file) else "{}", measurement_key,
-                                             time.time(), params["reuse_max_age"])
+        kept_file, measurement_key, kept, age = storage_target.kept(
+            params["figures_dir"], params["record_as"] or device or path, resolved, params["runtime"], params["bounded"], params["ioengine"],
+            time.time(), params["reuse_max_age"])
         if kept is not None:
             result.update(kept, reused_age=int(age))
-            _judge(module, result, thresholds, params["role"], profiles, [])
-        result["reuse_reason"] = "none kept yet" if not os.path.exists(kept_file) else age
+            _judge(module, result, thresholds, params["role"], [])
+        result["reuse_reason"] = age
 
     if raw is None:
         needed = required_free_bytes(profiles, size_bytes)
@@ -516,24 +404,14 @@ def main():
     # Kept only when every profile ran: a partial measurement is measured again.
     if kept_file and not errors:
         _keep(module, kept_file, storage_figures.record(measurement_key, time.time(), result))
-    _judge(module, result, thresholds, params["role"], profiles, problems)
+    _judge(module, result, thresholds, params["role"], problems)
 
 
-def _judge(module, result, thresholds, role, profiles, problems):
+def _judge(module, result, thresholds, role, problems):
     """Judge the figures (measured now or kept) and exit: failing on fio errors and missed thresholds alike,
     naming all of them; the figures are returned either way."""
-    result["measured"] = True
-    verdicts, unmeasured = check_thresholds(result["figures"], thresholds)
-    result["verdicts"] = verdicts
-    result["unmeasured"] = unmeasured
-    missed = failure_message(verdicts, role)
-    if missed:
-        problems = problems + [missed]
-    if problems:
-        module.fail_json(msg=" | ".join(problems), **result)
-    result["msg"] = "all %d thresholds met" % len(verdicts) if verdicts else "measured; no thresholds to check"
-    if "reused_age" in result:
-        result["msg"] += " (figures kept from %s ago)" % storage_figures.age_text(result["reused_age"])
+    if storage_target.judge(result, thresholds, role, problems):
+        module.fail_json(**result)  # msg names every problem
     module.exit_json(**result)
 
 
@@ -547,27 +425,6 @@ def _keep(module, path, text):
         os.replace(temp, path)
     except OSError as exc:
         module.warn("could not keep the figures in %s: %s (the next run measures again)" % (path, exc))
-
-
-def _device_identity(target, is_device):
-    """What identifies the block device under a path (or the device itself): a replaced or resized disk differs."""
-    info = os.stat(target)
-    number = info.st_rdev if is_device else info.st_dev
-    wanted = "%d:%d" % (os.major(number), os.minor(number))
-    sysfs = "/sys/class/block"
-    names = [n for n in sorted(os.listdir(sysfs)) if _read(os.path.join(sysfs, n, "dev")) == wanted] \
-        if os.path.isdir(sysfs) else []
-    if not names:
-        # No block device (tmpfs, overlay): the device number alone, new on every mount.
-        return {"dev": wanted}
-    base = os.path.join(sysfs, names[0])
-    identity = {"dev": wanted, "name": names[0], "sectors": _read(os.path.join(base, "size"))}
-    for name, rel in (("serial", "device/serial"), ("wwid", "device/wwid"), ("wwid", "wwid"),
-                      ("backing_file", "loop/backing_file")):
-        value = _read(os.path.join(base, rel))
-        if value:
-            identity[name] = value
-    return identity
 
 
 if __name__ == "__main__":

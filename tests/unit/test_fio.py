@@ -30,7 +30,7 @@ import sys
 
 import pytest
 
-from ansible_collections.mlplatform.installer.plugins.module_utils import fio
+from ansible_collections.mlplatform.installer.plugins.module_utils import fio, storage_target
 from ansible.module_utils import basic
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -511,7 +511,6 @@ def test_the_device_tree_is_read_from_sysfs_and_the_mount_table(tmp_path):
     # The shape of an LVM thin brick (gluster_server's layout) on /dev/sdb:
     # sdb -> tdata dm-1 -> pool dm-2 -> thin volume dm-3, mounted (a bind
     # mount of a sub-directory, as podman shows one, must count too).
-    module = load_module()
     sysfs = tmp_path / "class_block"
     sysfs.mkdir()
     _sysfs(sysfs, "sda", "8:0")
@@ -527,7 +526,7 @@ def test_the_device_tree_is_read_from_sysfs_and_the_mount_table(tmp_path):
     device = "/dev/null"
     null = os.stat(device).st_rdev
     (sysfs / "sdb" / "dev").write_text("%d:%d\n" % (os.major(null), os.minor(null)))
-    tree = module._sysfs_tree(device, str(sysfs), str(mountinfo))
+    tree = storage_target.sysfs_tree(device, str(sysfs), str(mountinfo))
     top = tree["blockdevices"][0]
     assert (top["path"], top["size"], top["ro"]) == ("/dev/sdb", 256 * fio.MIB, False)
     assert top["children"][0]["children"][0]["children"][0]["mountpoints"] == ["/data/glusterfs/gv 0"]
@@ -535,7 +534,7 @@ def test_the_device_tree_is_read_from_sysfs_and_the_mount_table(tmp_path):
     assert plan["mode"] == "mounted" and plan["mountpoint"] == "/data/glusterfs/gv 0"
     # Nothing mounted any more: the disk holds data, read-only.
     mountinfo.write_text("22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n")
-    plan = fio.plan_device(module._sysfs_tree(device, str(sysfs), str(mountinfo)),
+    plan = fio.plan_device(storage_target.sysfs_tree(device, str(sysfs), str(mountinfo)),
                            '{"signatures": [{"type": "LVM2_member"}]}', "/dev/disk/by-path/x")
     assert plan["mode"] == "readonly" and "/dev/dm-3 (lvm)" in plan["reason"]
 

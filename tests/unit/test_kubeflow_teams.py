@@ -46,6 +46,9 @@ def with_team(change):
 
 def test_a_good_description_passes():
     assert problems(TEAMS) == []
+    platform = {"manifests": "/srv/mirror/kubeflow-manifests-26.03",
+                "remote_bases": {"github.com/argoproj/argo-workflows@v3.7.3": "/srv/mirror/argo-workflows"}}
+    assert problems(dict(TEAMS, platform=platform)) == []
 
 
 @pytest.mark.parametrize("name, expected", [
@@ -121,6 +124,13 @@ def test_kubeflow_plus_quotas_beyond_the_workers_names_the_shortfall():
      "must be the issuer's https:// URL"),
     (lambda v: v.update(identity={"provider": "ldap"}), "cluster_kubeflow.identity.provider", "is not one of static, oidc"),
     (lambda v: v.update(team=[]), "cluster_kubeflow.team", "is not a key of cluster_kubeflow"),
+    (lambda v: v.update(platform="/srv/kf"), "cluster_kubeflow.platform", "must be a mapping with manifests"),
+    (lambda v: v.update(platform={"manifests": ""}), "cluster_kubeflow.platform.manifests",
+     "must be the path of a copy of kubeflow/manifests"),
+    (lambda v: v.update(platform={"manifests": "/srv/kf", "remote_bases": {"github.com/a/b@v1": 1}}),
+     "cluster_kubeflow.platform.remote_bases", "must map each remote base to a path"),
+    (lambda v: v.update(platform={"manifests": "/srv/kf", "overlay": "gke"}), "cluster_kubeflow.platform.overlay",
+     "is not a key of platform"),
 ])
 def test_each_defect_names_its_variable(change, variable, problem):
     found = problems(with_team(change))

@@ -428,7 +428,12 @@ def test_filters_read_an_inventory(load_inventory, tmp_path):
     assert nexus_filter.mirror_helm_url(mirror, "kube-prometheus-stack") == (
         "https://nexus01.prod.mlp.example.com/repository/helm-prometheus-community")
     assert set(nexus_filter.FilterModule().filters()) == {"nexus_repositories", "mirror_images", "mirror_files",
-                                                          "mirror_helm_url", "mirror_apt_sources", "mirror_gpu_settings"}
+                                                          "mirror_helm_url", "mirror_apt_sources", "mirror_gpu_settings",
+                                                          "mirror_registries"}
+    # The registries the mirror proxies, as the inventory gives them or with the default list.
+    assert nexus_filter.mirror_registries(mirror) == list(ki.mirror_settings(description)["registries"])
+    assert nexus_filter.mirror_registries(dict(mirror, registries=["quay.io"])) == ["quay.io"]
+    assert nexus_filter.mirror_registries({}) == [] and nexus_filter.mirror_registries(None) == []
 
 
 def test_gpu_driver_apt_defaults_to_the_mirror():

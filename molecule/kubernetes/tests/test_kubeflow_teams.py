@@ -12,8 +12,9 @@ Notebooks; the quotas and the RBAC are its own and enforced. Here:
   the token never printed) lists its own namespace, may create a Notebook
   there, and is refused (403) on the other team's;
 - after a user is removed from the description and the layer runs again,
-  that user's kubeconfig is refused (its ServiceAccount is gone) while a
-  teammate's still works.
+  that user's kubeconfig is refused at once (its RoleBinding is gone) and its
+  token stops authenticating within 30 s (its ServiceAccount is gone), while
+  a teammate's still works.
 """
 
 import json
@@ -137,7 +138,15 @@ def test_removed_user_loses_access(tmp_path):
     extra.write_text(json.dumps({"cluster_kubeflow": description}), encoding="utf-8")
     out = playbook("kubeflow", "-e", "@%s" % extra)
     assert "RoleBinding/vision/user-bob" in out and "ServiceAccount/vision/user-bob" in out
+    # The RoleBinding goes first, so access is refused at once; the token itself
+    # stops authenticating once the API server's token cache (10 s for a success)
+    # and its ServiceAccount informer catch up with the deletion.
     refused = as_user("bob", "get", "pods")
+    assert refused.returncode != 0 and ("Forbidden" in refused.stderr or "Unauthorized" in refused.stderr), refused.stderr
+    deadline = time.monotonic() + 30
+    while "Unauthorized" not in refused.stderr and time.monotonic() < deadline:
+        time.sleep(2)
+        refused = as_user("bob", "get", "pods")
     assert refused.returncode != 0 and "Unauthorized" in refused.stderr, refused.stderr
     assert as_user("alice", "get", "pods").returncode == 0  # the teammate keeps access
     assert kube.kubectl("get", "serviceaccount", "-n", "vision", "user-bob", check=False).returncode != 0

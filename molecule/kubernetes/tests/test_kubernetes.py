@@ -197,3 +197,33 @@ def test_validate_names_a_node_whose_heartbeat_stopped():
         kubectl("rollout", "status", "deployment/" + deployment, "-n", namespace, "--timeout=120s")
     proc = validate()
     assert proc.returncode == 0, proc.verdict
+
+
+def test_webhook_calls_never_leave_the_node():
+    """kwok runs no webhook server: the API server's call to one (its service's
+    ClusterIP has no route on the bed) fails on the node, at the egress
+    selector's missing socket (testbed/kubernetes/files/egress-selector.yaml),
+    instead of leaving through the podman network."""
+    namespace = "egress-probe"
+    webhook = {
+        "apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingWebhookConfiguration",
+        "metadata": {"name": "egress-probe"},
+        "webhooks": [{
+            "name": "probe.mlp.test", "failurePolicy": "Fail", "sideEffects": "None",
+            "admissionReviewVersions": ["v1"], "timeoutSeconds": 5,
+            "clientConfig": {"service": {"namespace": namespace, "name": "nowhere", "port": 443}},
+            "rules": [{"apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE"], "resources": ["configmaps"]}],
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}},
+        }],
+    }
+    kubectl("create", "namespace", namespace)
+    try:
+        kubectl("-n", namespace, "create", "service", "clusterip", "nowhere", "--tcp=443:8443")
+        kubectl("apply", "-f", "-", stdin=json.dumps(webhook))
+        refused = kubectl("-n", namespace, "create", "configmap", "probe", check=False)
+        assert refused.returncode != 0
+        assert 'failed calling webhook "probe.mlp.test"' in refused.stderr, refused.stderr
+        assert "dial unix /run/kube-apiserver-no-egress.sock" in refused.stderr, refused.stderr
+    finally:
+        kubectl("delete", "validatingwebhookconfiguration", "egress-probe", "--ignore-not-found", check=False)
+        kubectl("delete", "namespace", namespace, "--wait=false", check=False)
