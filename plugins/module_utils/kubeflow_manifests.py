@@ -212,6 +212,9 @@ class _Rewriter:
 
     def image(self, ref: str, where: str) -> str:
         registry, path, tail = split_image(ref)
+        if not self.mirror:  # no mirror: images are listed, kept as they are
+            self.images[ref] = ref
+            return ref
         if registry == self.mirror:
             return ref
         if registry not in self.registries:
@@ -227,7 +230,7 @@ class _Rewriter:
             return value
         return _EMBEDDED_IMAGE_RE.sub(lambda m: m.group(1) + self.image(m.group(2), where), value)
 
-    def walk(self, node: Any, where: str, key: str = "") -> Any:
+    def walk(self, node: Any, where: str) -> Any:
         if isinstance(node, dict):
             out = {}
             for k, v in node.items():
@@ -236,10 +239,10 @@ class _Rewriter:
                 elif k == _ONE_CONTAINER and isinstance(v, dict):
                     out[k] = self.container(v, where)
                 else:
-                    out[k] = self.walk(v, where, k)
+                    out[k] = self.walk(v, where)
             return out
         if isinstance(node, list):
-            return [self.walk(v, where, key) for v in node]
+            return [self.walk(v, where) for v in node]
         if isinstance(node, str):
             return self.text(node, where)
         return node
@@ -265,6 +268,8 @@ def identity(obj: dict) -> str:
 def rewrite_images(objects: list, mirror: str, registries: list) -> tuple:
     """(objects with every image on the mirror, {upstream: mirrored}, [problems]).
 
+    With no mirror ("") nothing is moved and every image maps to itself.
+
     CustomResourceDefinitions are left as they are (their schemas only
     describe images); so is every object's metadata (labels, annotations).
     """
@@ -277,25 +282,6 @@ def rewrite_images(objects: list, mirror: str, registries: list) -> tuple:
         body = rewriter.walk({k: v for k, v in obj.items() if k != "metadata"}, identity(obj))
         out.append({k: (obj[k] if k == "metadata" else body[k]) for k in obj})
     return out, dict(sorted(rewriter.images.items())), rewriter.problems()
-
-
-def pod_images(objects: list) -> list:
-    """Every image of the objects' pod specs, as written, sorted."""
-    found = set()
-
-    def walk(node):
-        if isinstance(node, dict):
-            for key, value in node.items():
-                containers = [value] if key == _ONE_CONTAINER else value if key in _POD_CONTAINERS else []
-                if isinstance(containers, list):
-                    found.update(c["image"] for c in containers if isinstance(c, dict) and isinstance(c.get("image"), str))
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(objects)
-    return sorted(found)
 
 
 # ----------------------------------------------------------------- stages

@@ -217,15 +217,12 @@ def main():
                          problems=problems)
 
     built = [(stage["name"], build(module, tree, stage)) for stage in p["stages"]]
-    images = {}
-    if p["mirror_registry"]:
-        every = [obj for _name, objects in built for obj in objects]
-        rewritten, images, problems = km.rewrite_images(every, p["mirror_registry"], p["mirror_registries"])
-        if problems:
-            module.fail_json(msg="images the mirror cannot serve: %s" % "; ".join(problems),
-                             problems=problems)
-        it = iter(rewritten)
-        built = [(name, [next(it) for _obj in objects]) for name, objects in built]
+    every = [obj for _name, objects in built for obj in objects]
+    rewritten, images, problems = km.rewrite_images(every, p["mirror_registry"], p["mirror_registries"])
+    if problems:
+        module.fail_json(msg="images the mirror cannot serve: %s" % "; ".join(problems), problems=problems)
+    it = iter(rewritten)  # back into their stages, in order
+    built = [(name, [next(it) for _obj in objects]) for name, objects in built]
 
     found = km.default_credentials([obj for _n, objs in built for obj in objs], p["default_credentials"])
     if found and not p["accept_default_credentials"]:
@@ -249,8 +246,6 @@ def main():
         changed |= write(path, yaml.dump_all(stage["objects"], Dumper=_DUMPER, sort_keys=False))
         stages.append({"name": stage["name"], "file": path, "objects": len(stage["objects"]), "wait": stage["wait"],
                        "secrets": stage["secrets"], "workloads": stage["workloads"]})
-    if not images:
-        images = {ref: ref for ref in km.pod_images([obj for _n, objs in built for obj in objs])}
     changed |= write(os.path.join(p["dest"], "images.txt"), "".join("%s\n" % ref for ref in sorted(set(images.values()))))
     module.exit_json(changed=changed, stages=stages, images=images, remote=remote)
 

@@ -7,12 +7,13 @@ commands a module runs, which it leaves out (idempotence, check mode), and
 that gluster's own error text reaches the user.
 """
 
-import importlib.util
 import json
 import os
 
 import pytest
 from ansible.module_utils import basic
+
+from plugin_module import load
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "gluster")
@@ -20,14 +21,6 @@ BRICKS = ["10.79.0.11:/data/glusterfs/gv0/brick", "10.79.0.12:/data/glusterfs/gv
           "10.79.0.13:/data/glusterfs/gv0/brick"]
 GVX_BRICKS = [b.replace("gv0", "gvx") for b in BRICKS]
 QUORUM = {"cluster.quorum-type": "auto", "cluster.server-quorum-type": "server"}
-
-
-def load(name):
-    path = os.path.join(REPO, "plugins", "modules", name + ".py")
-    spec = importlib.util.spec_from_file_location("test_" + name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def fixture(name):

@@ -159,6 +159,15 @@ def test_crds_are_left_as_they_are_and_the_mirrors_images_too():
     assert out[1]["spec"]["template"]["spec"]["containers"][0]["image"] == MIRROR + "/kubeflow/central-dashboard:v1.10.0"
 
 
+def test_without_a_mirror_every_image_is_listed_and_kept():
+    objects = [deployment("gcr.io/istio-release/pilot:1.28.0",
+                          env=[{"name": "L", "value": "ghcr.io/kubeflow/kfp-launcher:2.16.0"}])]
+    out, images, problems = km.rewrite_images(objects, "", [])
+    assert out == objects and problems == []
+    assert images == {ref: ref for ref in ("gcr.io/istio-release/pilot:1.28.0", "ghcr.io/kubeflow/kfp-launcher:2.16.0",
+                                           "busybox:1.28")}
+
+
 def test_an_unproxied_registry_is_one_problem_naming_each_image_and_where():
     objects = [deployment("gcr.io/istio-release/pilot:1.28.0",
                           env=[{"name": "Q", "value": "gcr.io/knative-releases/queue@sha256:" + "4" * 64}])]

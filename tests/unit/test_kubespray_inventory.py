@@ -37,6 +37,8 @@ from ansible_collections.mlplatform.installer.plugins.filter import kubespray as
 from ansible_collections.mlplatform.installer.plugins.module_utils import cluster_model as cm
 from ansible_collections.mlplatform.installer.plugins.module_utils import kubespray_inventory as ki
 
+import small_cluster
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 UPSTREAM = os.path.join(os.path.dirname(REPO), "shared", "upstream", "kubespray-v2.31.0")
 FIXTURES = os.path.join(REPO, "tests", "unit", "fixtures", "kubespray")
@@ -137,20 +139,8 @@ def fixture_generated(tmp_path_factory):
 
 def _description(**cluster):
     """A small description as plain data: one control-plane node, one worker."""
-    values = {
-        "cluster_name": "mlp-t", "cluster_subnet": "10.9.0.0/24", "cluster_api_address": "10.9.0.10",
-        "cluster_api_port": 6443, "cluster_api_fqdn": "", "cluster_http_proxy": "", "cluster_https_proxy": "",
-        "cluster_ca_bundle": "", "cluster_service_cidr": "10.233.0.0/18", "cluster_pod_cidr": "10.233.64.0/18",
-        "cluster_dns_domain": "cluster.local",
-        "cluster_release": {"kubespray": "v2.31.0", "kubernetes": "1.35.4", "containerd": "2.2.3", "etcd": "3.6.10"},
-    }
-    values.update(cluster)
-    hosts = {"cp1": "10.9.0.11", "w1": "10.9.0.21"}
-    return {
-        "groups": {"all": ["cp1", "w1"], "kube_control_plane": ["cp1"], "etcd": ["cp1"], "kube_node": ["w1"],
-                   "k8s_cluster": ["cp1", "w1"]},
-        "hostvars": {host: dict(values, node_ip=ip) for host, ip in hosts.items()},
-    }
+    release = {"kubespray": "v2.31.0", "kubernetes": "1.35.4", "containerd": "2.2.3", "etcd": "3.6.10"}
+    return small_cluster.description(**dict({"cluster_release": release}, **cluster))
 
 
 # --------------------------------------------------------------------------

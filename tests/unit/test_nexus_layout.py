@@ -28,6 +28,8 @@ from ansible_collections.mlplatform.installer.plugins.module_utils import gpu_op
 from ansible_collections.mlplatform.installer.plugins.module_utils import kubespray_inventory as ki
 from ansible_collections.mlplatform.installer.plugins.module_utils import nexus_layout as nl
 
+import small_cluster
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 UPSTREAM = os.path.join(os.path.dirname(REPO), "shared", "upstream")
 KUBESPRAY = os.path.join(UPSTREAM, "kubespray-v2.31.0")
@@ -54,10 +56,7 @@ def _description(api_address="10.9.0.11", **cluster):
     """One control-plane node, one worker; the release is Kubespray's observed offline run's (versions.tsv)."""
     defaults = _kubespray_defaults()
     values = {
-        "cluster_name": "mlp-t", "cluster_subnet": "10.9.0.0/24", "cluster_api_address": api_address,
-        "cluster_api_port": 6443, "cluster_api_fqdn": "", "cluster_http_proxy": "", "cluster_https_proxy": "",
-        "cluster_ca_bundle": "", "cluster_service_cidr": "10.233.0.0/18", "cluster_pod_cidr": "10.233.64.0/18",
-        "cluster_dns_domain": "cluster.local",
+        "cluster_api_address": api_address,
         "cluster_mirror": {"files_url": "https://nexus.t.example.com/repository/kubespray-files",
                            "registry": "nexus.t.example.com:8443"},
         "cluster_release": {"kubespray": "v2.31.0", "kubernetes": defaults["kube_version"],
@@ -66,12 +65,7 @@ def _description(api_address="10.9.0.11", **cluster):
                             "kube_prometheus_stack": "88.5.3"},
     }
     values.update(cluster)
-    hosts = {"cp1": "10.9.0.11", "w1": "10.9.0.21"}
-    return {
-        "groups": {"all": ["cp1", "w1"], "kube_control_plane": ["cp1"], "etcd": ["cp1"], "kube_node": ["w1"],
-                   "k8s_cluster": ["cp1", "w1"]},
-        "hostvars": {host: dict(values, node_ip=ip) for host, ip in hosts.items()},
-    }
+    return small_cluster.description(**values)
 
 
 # --------------------------------------------------------------------------

@@ -9,7 +9,6 @@ while the password never does. The docker payloads, which the base assembly
 cannot serve, are checked against the documented contract only.
 """
 
-import importlib.util
 import io
 import json
 import os
@@ -20,6 +19,8 @@ from ansible.module_utils.six.moves.urllib.error import HTTPError
 
 from ansible_collections.mlplatform.installer.plugins.module_utils import nexus_api
 
+from plugin_module import load
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "nexus")
 PASSWORD = "S3cret-admin-pw"
@@ -29,14 +30,6 @@ BASE = "http://127.0.0.1:8081/service/rest"
 def fixture(name):
     with open(os.path.join(FIXTURES, name)) as handle:
         return handle.read()
-
-
-def load(name):
-    path = os.path.join(REPO, "plugins", "modules", name + ".py")
-    spec = importlib.util.spec_from_file_location("test_" + name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 class Response:

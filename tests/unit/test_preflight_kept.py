@@ -8,7 +8,6 @@ the key the reader computes is the one the writer stored.
 
 import functools
 import http.server
-import importlib.util
 import json
 import os
 import stat
@@ -19,6 +18,8 @@ from ansible.module_utils import basic
 
 from ansible_collections.mlplatform.installer.plugins.module_utils import egress, preflight
 
+import plugin_module
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIO_FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "fio")
 
@@ -26,12 +27,8 @@ FIO_FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "fio")
 def run(monkeypatch, capsys, name, args, check_mode=False):
     module_args = dict(args, _ansible_check_mode=check_mode)
     monkeypatch.setattr(basic, "_ANSIBLE_ARGS", json.dumps({"ANSIBLE_MODULE_ARGS": module_args}).encode())
-    path = os.path.join(REPO, "plugins", "modules", name + ".py")
-    spec = importlib.util.spec_from_file_location("test_" + name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
     with pytest.raises(SystemExit):
-        module.main()
+        plugin_module.load(name).main()
     return json.loads(capsys.readouterr().out)
 
 
