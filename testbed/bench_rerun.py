@@ -9,9 +9,10 @@ Measures, in one run on a bed of its own, and prints one table:
   first converge   playbooks/site.yml on fresh nodes, the shipped ansible.cfg
   re-run           the same again (nothing to change: changed=0 expected)
   re-run defaults  the same with Ansible's defaults: an ansible.cfg holding only
-                   the paths the project needs (roles, collections, the
-                   inventory's ignore patterns), no pipelining, forks, fact
-                   cache or gathering settings
+                   the paths and callbacks the project needs (roles,
+                   collections, the inventory's ignore patterns, its own
+                   callbacks), no pipelining, forks, fact cache or gathering
+                   settings
   re-run mitogen   the same with the opt-in profile ansible-mitogen.cfg
 
 each as wall time, the controller's CPU seconds (user + system of the
@@ -315,8 +316,13 @@ def defaults_cfg(path):
     shipped.read(os.path.join(REPO, "ansible.cfg"))
     roles = ":".join(os.path.join(REPO, p) for p in shipped["defaults"]["roles_path"].split(":"))
     colls = ":".join(os.path.join(REPO, p) for p in shipped["defaults"]["collections_path"].split(":"))
-    text = ("# Ansible's defaults, with only the paths the project needs (made by testbed/bench_rerun.py).\n"
-            "[defaults]\nroles_path = %s\ncollections_path = %s\n\n[inventory]\n" % (roles, colls))
+    # The project's own callbacks are code it needs, not tuning: layer_times
+    # for the layer table, change_plan for node_prep.yml's plan.
+    own = [name.strip() for name in shipped["defaults"]["callbacks_enabled"].split(",")
+           if name.strip().startswith("mlplatform.installer.")]
+    text = ("# Ansible's defaults, with only the paths and callbacks the project needs (made by testbed/bench_rerun.py).\n"
+            "[defaults]\nroles_path = %s\ncollections_path = %s\ncallbacks_enabled = %s\n\n[inventory]\n"
+            % (roles, colls, ", ".join(own)))
     for key, value in shipped["inventory"].items():
         text += "%s = %s\n" % (key, value)
     with open(path, "w") as handle:
@@ -326,9 +332,6 @@ def defaults_cfg(path):
 def play(label, config, inventory, env, log_dir):
     argv = [os.path.join(BIN, "ansible-playbook"), "playbooks/site.yml", "-i", inventory]
     run_env = dict(env, ANSIBLE_CONFIG=config, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
-    if config.endswith("ansible-defaults.cfg"):
-        # Only for the layer table: the defaults enable no callback.
-        run_env["ANSIBLE_CALLBACKS_ENABLED"] = "mlplatform.installer.layer_times"
     log = os.path.join(log_dir, "%s.log" % re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-"))
     print("bench: %s (%s) ..." % (label, os.path.relpath(config, REPO)), file=sys.stderr, flush=True)
     started = time.monotonic()

@@ -72,6 +72,10 @@ def gpu_nvidia_driver(chart_values, values):
     return gov.nvidia_driver(gov.merged(chart_values or {}, values or {})) or {}
 
 
+def gpu_node_labels(nodes, gpu_nodes, gpu_label):
+    return gov.node_label_patches(nodes, gpu_nodes, str(gpu_label))
+
+
 class FilterModule:
     """GPU layer filters."""
 
@@ -84,4 +88,5 @@ class FilterModule:
             "gpu_preflight_problems": gpu_preflight_problems,
             "gpu_skip_plan": gpu_skip_plan,
             "gpu_nvidia_driver": gpu_nvidia_driver,
+            "gpu_node_labels": gpu_node_labels,
         }

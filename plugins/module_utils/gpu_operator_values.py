@@ -447,3 +447,15 @@ def nvidia_driver(vals: Mapping) -> Any:
             rendered.update(_copy(section, ("imagePullPolicy", "imagePullSecrets", "env", "args")))
             spec[name] = rendered
     return {"apiVersion": "nvidia.com/v1alpha1", "kind": "NVIDIADriver", "metadata": {"name": "default"}, "spec": spec}
+
+
+# The operator's documented switch that keeps its operands off a Node.
+OPERANDS_OFF = {"nvidia.com/gpu.deploy.operands": "false"}
+
+
+def node_label_patches(nodes: Any, gpu_nodes: Any, gpu_label: str) -> list:
+    """Merge patches labelling every Node: GPU nodes in (gpu_label), the others out."""
+    gpu = set(gpu_nodes or [])
+    return [{"apiVersion": "v1", "kind": "Node",
+             "metadata": {"name": node, "labels": {gpu_label: "true"} if node in gpu else dict(OPERANDS_OFF)}}
+            for node in nodes or []]

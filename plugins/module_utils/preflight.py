@@ -59,17 +59,6 @@ def nearest_existing(paths, existing):
     return {path: next((a for a in path_ancestors(path) if a in existing), "/") for path in paths}
 
 
-def parse_df(stdout, paths):
-    """`df -P -B1M PATH...` output -> {path: free MiB}, lines in argument order."""
-    lines = [l for l in str(stdout).splitlines()[1:] if l.strip()]
-    free = {}
-    for path, line in zip(paths, lines):
-        fields = line.split()
-        if len(fields) >= 6 and fields[3].isdigit():
-            free[path] = int(fields[3])
-    return free
-
-
 def node_fqdns(hostvars, hosts, domain):
     """{fqdn: node_ip} for the given hosts."""
     return {"%s.%s" % (host, domain): hostvars[host]["node_ip"] for host in hosts}

@@ -5,9 +5,10 @@
 storage_benchmark (which measures) and preflight_kept (which only reads the
 kept figures, one call per node), so both key a measurement the same way.
 
-Reads /sys/class/block, the mount table and `wipefs --no-act` (through the
-caller's `run`); writes nothing. The decisions themselves are pure
-functions in fio.py (plan_device) and storage_figures.py (key, reusable).
+Reads /sys/class/block, the mount table, /proc and `wipefs --no-act`
+(through the caller's `run`); writes nothing. The decisions themselves are
+pure functions in fio.py (plan_device), storage_figures.py (key, reusable)
+and preflight.py (nearest_existing).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import os
 import re
 import stat
 
-from ansible_collections.mlplatform.installer.plugins.module_utils import storage_figures
+from ansible_collections.mlplatform.installer.plugins.module_utils import preflight, storage_figures
 from ansible_collections.mlplatform.installer.plugins.module_utils.fio import (
     FioError,
     check_thresholds,
@@ -25,6 +26,11 @@ from ansible_collections.mlplatform.installer.plugins.module_utils.fio import (
     is_read_profile,
     plan_device,
 )
+
+
+MIB = 1024 * 1024
+# Where processes are listed; tests point it at a directory of their own.
+PROC = "/proc"
 
 
 class TargetError(Exception):
@@ -37,6 +43,50 @@ def read(path):
             return handle.read().strip()
     except OSError:
         return ""
+
+
+def _is_directory(path):
+    """A directory, not a link to one: what ansible.builtin.stat (follow: false) called isdir."""
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def nearest_directories(paths):
+    """{path: its deepest existing directory, itself included; '/' at worst}.
+
+    Data paths such as /var/lib/etcd may not exist before install: they are
+    measured on the file system they will live on, that of this directory.
+    """
+    ancestors = {ancestor for path in paths for ancestor in preflight.path_ancestors(path)}
+    return preflight.nearest_existing(paths, [a for a in ancestors if _is_directory(a)])
+
+
+def free_mib(path):
+    """Free space for unprivileged users on path's file system, in MiB rounded up:
+    the Available column of `df -P -B1M path` (GNU df rounds up)."""
+    info = os.statvfs(path)
+    return -(-(info.f_bavail * (info.f_frsize or info.f_bsize)) // MIB)
+
+
+def pids_named(name):
+    """Pids, ascending, of the processes whose name is exactly `name`, as
+    `pgrep -x name` lists them: the kernel's name (comm) of each process in
+    this pid namespace, whether it runs as a service or in a static pod."""
+    pids = []
+    for entry in os.listdir(PROC):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(os.path.join(PROC, entry, "comm")) as handle:
+                # The kernel ends the name with a newline.
+                comm = handle.read().rstrip("\n")
+        except OSError:  # it exited meanwhile
+            continue
+        if comm == name:
+            pids.append(int(entry))
+    return sorted(pids)
 
 
 def exclusive(path):

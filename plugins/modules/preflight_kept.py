@@ -11,7 +11,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: preflight_kept
-short_description: Read, in one call per node, which preflight figures kept by earlier runs can be reused
+short_description: Read, in one call per node, which kept preflight figures can be reused, and what decides it
 description:
   - A re-run of preflight on an unchanged node needs no new measurement. This module reads, in one
     call, the storage figures that M(mlplatform.installer.storage_benchmark) kept for each gate and
@@ -25,7 +25,10 @@ description:
   - The egress record is reused only when its key is the caller's (a digest of the endpoints, their
     expected answers and the proxy settings), it is fresh, and every endpoint in it was open; a probe
     that did not pass is never reused.
-  - Also says whether fio is installed, so the caller installs it only when something is measured.
+  - Also reads what the caller would otherwise ask in separate calls - the nearest existing directory
+    of each path (measured instead of a path that does not exist yet), the free space under each of
+    O(free_space_paths), whether etcd runs - and whether fio is installed, so the caller installs it
+    only when something is measured.
   - Read-only; runs in check mode too.
 options:
   figures_dir:
@@ -36,17 +39,18 @@ options:
     description:
       - Storage gates, each with C(path) (as asked), C(profiles), C(role) and optionally C(device) and
         C(thresholds) (as for storage_benchmark). Each is returned as C(item) of its result.
+      - A gate's kept figures are looked up for the nearest existing directory of its C(path) (see
+        RV(existing_dir)), and, when a gate has the etcd profile, measured bounded while etcd runs (see
+        RV(etcd_pids)), as storage_benchmark measured them.
     type: list
     elements: dict
     default: []
-  path_map:
-    description: Path asked for -> the directory actually measured (its nearest existing parent).
-    type: dict
-    default: {}
-  etcd_running:
-    description: Whether etcd runs on the node (gates with the etcd profile were then measured bounded).
-    type: bool
-    default: false
+  free_space_paths:
+    description:
+      - Paths whose free space is read, on their nearest existing directory (see RV(disk_free_mb)).
+    type: list
+    elements: str
+    default: []
   size:
     description: storage_benchmark's O(size) for every gate.
     type: str
@@ -81,7 +85,7 @@ EXAMPLES = r"""
     figures_dir: /var/lib/mlplatform/storage-figures
     gates:
       - {path: /var/lib/etcd, profiles: [etcd, seqwrite], role: etcd}
-    path_map: {/var/lib/etcd: /var/lib}
+    free_space_paths: [/var/lib]
     size: 64m
     runtime: 5
     reuse_max_age: 86400
@@ -105,6 +109,28 @@ fio:
   description: Path of the fio binary on the node; empty when it is not installed.
   returned: always
   type: str
+existing_dir:
+  description:
+    - Each gate's C(path) and each of O(free_space_paths) -> its deepest existing directory, itself
+      included (a link to a directory does not count), C(/) at worst.
+  returned: always
+  type: dict
+  sample: {/var/lib/etcd: /var/lib, /var/lib: /var/lib}
+etcd_pids:
+  description:
+    - Pids, ascending, of the processes named exactly C(etcd), as C(pgrep -x etcd) lists them (a systemd
+      service or a static pod alike). Looked for only when a gate has the etcd profile; empty otherwise.
+  returned: always
+  type: list
+  elements: int
+  sample: [2841]
+disk_free_mb:
+  description:
+    - Each of O(free_space_paths) -> the free space for unprivileged users on the file system of its nearest
+      existing directory, in MiB rounded up (the Available column of C(df -P -B1M)).
+  returned: always
+  type: dict
+  sample: {/var/lib: 70736}
 """
 
 import os
@@ -119,16 +145,16 @@ def _run(module, argv):
     return module.run_command(argv, environ_update={"LC_ALL": "C", "LANG": "C"})
 
 
-def _storage_entry(module, gate, params, now):
+def _storage_entry(module, gate, params, now, existing_dir, etcd_running):
     """The gate's kept result (reused: true) or why it needs measuring (reused: false)."""
     entry = {"item": gate, "reused": False}
     if params["reuse_max_age"] <= 0:
         entry["reuse_reason"] = "reuse is off"
         return entry
-    path = params["path_map"].get(gate.get("path"), gate.get("path"))
+    path = existing_dir.get(gate.get("path"), gate.get("path"))
     device = gate.get("device") or None
     profiles = list(dict.fromkeys(gate.get("profiles") or []))
-    bounded = "etcd" in profiles and params["etcd_running"]
+    bounded = "etcd" in profiles and etcd_running
     try:
         size_bytes = size_to_bytes(params["size"])
         thresholds = effective_thresholds(gate.get("role") or "none", gate.get("thresholds") or {})
@@ -170,8 +196,7 @@ def main():
         argument_spec=dict(
             figures_dir=dict(type="path", required=True),
             gates=dict(type="list", elements="dict", default=[]),
-            path_map=dict(type="dict", default={}),
-            etcd_running=dict(type="bool", default=False),
+            free_space_paths=dict(type="list", elements="str", default=[]),
             size=dict(type="str", default="128m"),
             runtime=dict(type="int", default=10),
             reuse_max_age=dict(type="int", default=0),
@@ -183,10 +208,24 @@ def main():
     )
     params = module.params
     now = time.time()
+    gates = params["gates"]
+    free_space_paths = params["free_space_paths"]
+    existing_dir = storage_target.nearest_directories([g["path"] for g in gates if g.get("path")] + free_space_paths)
+    # Only an etcd gate's measurement depends on a running etcd.
+    etcd_pids = storage_target.pids_named("etcd") if any("etcd" in (g.get("profiles") or []) for g in gates) else []
+    disk_free_mb = {}
+    for path in free_space_paths:
+        try:
+            disk_free_mb[path] = storage_target.free_mib(existing_dir[path])
+        except OSError as exc:
+            module.fail_json(msg="cannot read the free space of %s (a disk_free_gb path of preflight_minimums, "
+                                 "read on %s): %s" % (path, existing_dir[path], exc))
     module.exit_json(changed=False,
-                     storage=[_storage_entry(module, gate, params, now) for gate in params["gates"]],
+                     storage=[_storage_entry(module, gate, params, now, existing_dir, bool(etcd_pids))
+                              for gate in gates],
                      egress=_egress_entry(params, now),
-                     fio=module.get_bin_path("fio") or "")
+                     fio=module.get_bin_path("fio") or "",
+                     existing_dir=existing_dir, etcd_pids=etcd_pids, disk_free_mb=disk_free_mb)
 
 
 if __name__ == "__main__":

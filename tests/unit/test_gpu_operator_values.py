@@ -264,3 +264,15 @@ def test_the_filter_gives_an_empty_mapping_not_none_without_a_driver_crd():
     assert filters.gpu_nvidia_driver(chart_values(), full()) == {}
     driver = filters.gpu_nvidia_driver(chart_values(), full(cluster_gpu={"driver_crd": True}))
     assert driver["kind"] == "NVIDIADriver" and driver["spec"]["default"] is True
+
+
+def test_node_label_patches_put_gpu_nodes_in_and_the_others_out():
+    patches = gov.node_label_patches(["cp1", "gpu1", "worker1"], ["gpu1"], "mlplatform.io/gpu")
+    assert [p["metadata"]["name"] for p in patches] == ["cp1", "gpu1", "worker1"]
+    assert patches[1]["metadata"]["labels"] == {"mlplatform.io/gpu": "true"}
+    assert patches[0]["metadata"]["labels"] == patches[2]["metadata"]["labels"] == {"nvidia.com/gpu.deploy.operands": "false"}
+    assert all(p["kind"] == "Node" and p["apiVersion"] == "v1" for p in patches)
+    # Each patch has its own labels: a change to one never reaches another.
+    patches[0]["metadata"]["labels"]["x"] = "y"
+    assert "x" not in patches[2]["metadata"]["labels"]
+    assert gov.node_label_patches(None, None, "l") == []

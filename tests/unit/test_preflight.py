@@ -24,11 +24,6 @@ def statuses(rows):
     return {row["check"]: row["status"] for row in rows}
 
 
-def test_parse_df_from_a_bed_node_keys_by_requested_path():
-    # `df -P -B1M /var/lib /` captured on worker1 (overlay root).
-    assert preflight.parse_df(fixture("df-bed.txt"), ["/var/lib", "/"]) == {"/var/lib": 76029, "/": 76029}
-
-
 def test_parse_proc_swaps_empty_and_active():
     assert preflight.parse_proc_swaps(fixture("proc-swaps-empty.txt")) == []
     text = fixture("proc-swaps-empty.txt") + "/swap.img                               file\t\t2097148\t\t0\t\t-2\n"

@@ -1,22 +1,27 @@
 """Re-runs reuse what earlier preflight runs kept on the node, read in one call (preflight_kept).
 
 storage_benchmark and egress_probe write the records; preflight_kept reads
-them all in one call per node. These tests run the real modules (a fake
-fio that prints real fio captures, a real HTTP server on the loopback), so
-the key the reader computes is the one the writer stored.
+them all in one call per node, with what decides their reuse (the nearest
+existing directory of each data path, a running etcd) and the free space
+of the data paths. These tests run the real modules (a fake fio that prints
+real fio captures, a real HTTP server on the loopback, a real process named
+etcd, real df), so the key the reader computes is the one the writer stored.
 """
 
 import functools
 import http.server
 import json
 import os
+import shutil
 import stat
+import subprocess
+import tempfile
 import threading
 
 import pytest
 from ansible.module_utils import basic
 
-from ansible_collections.mlplatform.installer.plugins.module_utils import egress, preflight
+from ansible_collections.mlplatform.installer.plugins.module_utils import egress, preflight, storage_target
 
 import plugin_module
 
@@ -50,68 +55,96 @@ def fixture_fake_fio(tmp_path, monkeypatch):
     return bindir
 
 
+@pytest.fixture(name="no_etcd", autouse=True)
+def fixture_no_etcd(tmp_path, monkeypatch):
+    """No etcd runs unless a test starts one: an etcd elsewhere on this machine
+    (a molecule scenario's) would make every etcd gate's key a bounded one."""
+    proc = tmp_path / "proc"
+    proc.mkdir()
+    monkeypatch.setattr(storage_target, "PROC", str(proc))
+    return proc
+
+
+@pytest.fixture(name="live_etcd")
+def fixture_live_etcd(tmp_path, monkeypatch):
+    """A real process whose name (comm) is etcd: a copy of sleep, killed afterwards; /proc is read again."""
+    binary = tmp_path / "bin-etcd" / "etcd"
+    binary.parent.mkdir()
+    shutil.copy(shutil.which("sleep"), str(binary))
+    process = subprocess.Popen([str(binary), "600"])
+    monkeypatch.setattr(storage_target, "PROC", "/proc")
+    try:
+        yield process
+    finally:
+        process.kill()
+        process.wait()
+
+
 GATE = {"path": "/var/lib/etcd", "profiles": ["etcd", "seqwrite"], "role": "etcd", "device": ""}
 
 
-def _measure(monkeypatch, capsys, target, kept, **extra):
-    """The role's storage_benchmark call for GATE (tasks/storage.yml)."""
+@pytest.fixture(name="gate")
+def fixture_gate(tmp_path):
+    """GATE on a data path that does not exist yet, under tmp_path/var/lib, which does (measured instead)."""
+    (tmp_path / "var" / "lib").mkdir(parents=True)
+    return dict(GATE, path=str(tmp_path / "var" / "lib" / "etcd"))
+
+
+def _measure(monkeypatch, capsys, gate, kept, **extra):
+    """The role's storage_benchmark call for the gate (tasks/storage.yml), on the nearest existing directory."""
     return run(monkeypatch, capsys, "storage_benchmark", dict({
-        "path": str(target), "record_as": GATE["path"], "profiles": GATE["profiles"], "role": GATE["role"],
-        "size": "4m", "runtime": 1, "bounded": False, "figures_dir": str(kept), "reuse_max_age": 3600}, **extra))
+        "path": os.path.dirname(gate["path"]), "record_as": gate["path"], "profiles": gate["profiles"],
+        "role": gate["role"], "size": "4m", "runtime": 1, "bounded": False, "figures_dir": str(kept),
+        "reuse_max_age": 3600}, **extra))
 
 
-def _read(monkeypatch, capsys, target, kept, check_mode=False, **extra):
+def _read(monkeypatch, capsys, gate, kept, check_mode=False, **extra):
     """The role's preflight_kept call (tasks/kept.yml)."""
     return run(monkeypatch, capsys, "preflight_kept", dict({
-        "figures_dir": str(kept), "gates": [GATE], "path_map": {GATE["path"]: str(target)}, "size": "4m",
-        "runtime": 1, "reuse_max_age": 3600}, **extra), check_mode=check_mode)
+        "figures_dir": str(kept), "gates": [gate], "size": "4m", "runtime": 1, "reuse_max_age": 3600}, **extra),
+        check_mode=check_mode)
 
 
-def test_one_read_reuses_what_the_benchmark_kept_without_running_fio(monkeypatch, capsys, tmp_path, fake_fio):
-    target, kept = tmp_path / "target", tmp_path / "kept"
-    target.mkdir()
+def test_one_read_reuses_what_the_benchmark_kept_without_running_fio(monkeypatch, capsys, tmp_path, fake_fio, gate):
+    kept = tmp_path / "kept"
     # Nothing kept yet: the gate needs measuring, and fio's presence is said.
-    first = _read(monkeypatch, capsys, target, kept)
-    assert first["storage"] == [{"item": GATE, "reused": False, "reuse_reason": "none kept yet"}]
+    first = _read(monkeypatch, capsys, gate, kept)
+    assert first["storage"] == [{"item": gate, "reused": False, "reuse_reason": "none kept yet"}]
     assert first["fio"] == str(fake_fio / "fio")
-    measured = _measure(monkeypatch, capsys, target, kept)
+    measured = _measure(monkeypatch, capsys, gate, kept)
     assert not measured.get("failed") and "reused_age" not in measured
     calls = (fake_fio / "calls").read_text()
     # A re-run: one read stands for the measurement, judged again, and fio never runs.
-    (entry,) = _read(monkeypatch, capsys, target, kept, check_mode=True)["storage"]
+    (entry,) = _read(monkeypatch, capsys, gate, kept, check_mode=True)["storage"]
     assert (fake_fio / "calls").read_text() == calls
-    assert entry["reused"] is True and entry["item"] == GATE and 0 <= entry["reused_age"] <= 60
+    assert entry["reused"] is True and entry["item"] == gate and 0 <= entry["reused_age"] <= 60
     assert entry["figures"] == measured["figures"] and entry["verdicts"] == measured["verdicts"]
     assert entry["msg"].startswith("all 3 thresholds met (figures kept from ")
     # The report reads it as it reads a measurement, and says its age.
     result = preflight.storage_result(entry)
-    assert result["path"] == "/var/lib/etcd" and result["reused_age"] == entry["reused_age"] and not result["error"]
+    assert result["path"] == gate["path"] and result["reused_age"] == entry["reused_age"] and not result["error"]
     rows = preflight.check_storage("cp1", [result])
     assert rows and all(r["status"] == "pass" and "figures kept on the node from" in r["detail"] for r in rows)
 
 
-def test_the_read_measures_again_when_forced_or_when_anything_changed(monkeypatch, capsys, tmp_path, fake_fio):
-    target, kept = tmp_path / "target", tmp_path / "kept"
-    target.mkdir()
-    _measure(monkeypatch, capsys, target, kept)
+def test_the_read_measures_again_when_forced_or_when_anything_changed(
+        monkeypatch, capsys, tmp_path, fake_fio, gate):
+    kept = tmp_path / "kept"
+    _measure(monkeypatch, capsys, gate, kept)
     # -e preflight_remeasure=true: the role passes reuse_max_age 0.
-    (forced,) = _read(monkeypatch, capsys, target, kept, reuse_max_age=0)["storage"]
-    assert forced == {"item": GATE, "reused": False, "reuse_reason": "reuse is off"}
-    (resized,) = _read(monkeypatch, capsys, target, kept, size="8m")["storage"]
+    (forced,) = _read(monkeypatch, capsys, gate, kept, reuse_max_age=0)["storage"]
+    assert forced == {"item": gate, "reused": False, "reuse_reason": "reuse is off"}
+    (resized,) = _read(monkeypatch, capsys, gate, kept, size="8m")["storage"]
     assert resized["reuse_reason"] == "measured again: size_bytes changed"
-    # etcd started since: its gate is measured bounded, another measurement.
-    (live,) = _read(monkeypatch, capsys, target, kept, etcd_running=True)["storage"]
-    assert live["reuse_reason"] == "measured again: bounded changed"
     # A kept measurement that missed a threshold is still reused, and fails again.
-    strict = dict(GATE, thresholds={"seqwrite_mib_s": 1e9})
-    (missed,) = _read(monkeypatch, capsys, target, kept, gates=[strict])["storage"]
+    strict = dict(gate, thresholds={"seqwrite_mib_s": 1e9})
+    (missed,) = _read(monkeypatch, capsys, gate, kept, gates=[strict])["storage"]
     assert missed["reused"] is True and [v["passed"] for v in missed["verdicts"]].count(False) == 1
     assert missed["msg"].startswith("storage does not meet the etcd thresholds: seqwrite_mib_s")
 
 
-def test_a_target_that_cannot_be_read_is_left_to_the_benchmark(monkeypatch, capsys, tmp_path):
-    result = _read(monkeypatch, capsys, tmp_path / "missing", tmp_path / "kept",
-                   gates=[dict(GATE, device="/dev/mlp-no-such-disk")])
+def test_a_target_that_cannot_be_read_is_left_to_the_benchmark(monkeypatch, capsys, tmp_path, gate):
+    result = _read(monkeypatch, capsys, gate, tmp_path / "kept", gates=[dict(gate, device="/dev/mlp-no-such-disk")])
     (entry,) = result["storage"]
     assert entry["reused"] is False and "device /dev/mlp-no-such-disk does not exist" in entry["reuse_reason"]
 
@@ -181,7 +214,7 @@ def test_the_report_says_how_old_a_reused_probe_is():
     assert fresh["detail"] == ""
 
 
-BRICKS = {"path": "/data/glusterfs", "profiles": ["seqwrite"], "role": "none", "device": ""}
+BRICKS = {"profiles": ["seqwrite"], "role": "none", "device": ""}
 
 
 def test_figures_measured_on_a_parent_stand_for_the_path_once_it_exists_on_the_same_disk(
@@ -191,21 +224,94 @@ def test_figures_measured_on_a_parent_stand_for_the_path_once_it_exists_on_the_s
     # disk the kept figures still stand, on another disk they do not.
     parent, kept = tmp_path / "data", tmp_path / "kept"
     parent.mkdir()
-    measured = run(monkeypatch, capsys, "storage_benchmark", {
-        "path": str(parent), "record_as": BRICKS["path"], "profiles": BRICKS["profiles"], "size": "4m",
-        "runtime": 1, "figures_dir": str(kept), "reuse_max_age": 3600})
+    bricks = dict(BRICKS, path=str(parent / "glusterfs"))
+    read = {"figures_dir": str(kept), "gates": [bricks], "size": "4m", "runtime": 1, "reuse_max_age": 3600}
+    assert run(monkeypatch, capsys, "preflight_kept", read)["existing_dir"] == {bricks["path"]: str(parent)}
+    benchmark = {"path": str(parent), "record_as": bricks["path"], "profiles": bricks["profiles"], "size": "4m",
+                 "runtime": 1, "figures_dir": str(kept), "reuse_max_age": 3600}
+    measured = run(monkeypatch, capsys, "storage_benchmark", benchmark)
     assert not measured.get("failed")
     (parent / "glusterfs").mkdir()
-    read = {"figures_dir": str(kept), "gates": [BRICKS], "size": "4m", "runtime": 1, "reuse_max_age": 3600}
-    (entry,) = run(monkeypatch, capsys, "preflight_kept",
-                   dict(read, path_map={BRICKS["path"]: str(parent / "glusterfs")}))["storage"]
+    found = run(monkeypatch, capsys, "preflight_kept", read)
+    assert found["existing_dir"] == {bricks["path"]: bricks["path"]}
+    (entry,) = found["storage"]
     assert entry["reused"] is True and entry["figures"] == measured["figures"]
     if os.path.isdir("/dev/shm"):
-        import tempfile
+        # Figures kept for the same brick root, measured on another disk (a tmpfs).
         other = tempfile.mkdtemp(dir="/dev/shm")
         try:
-            (moved,) = run(monkeypatch, capsys, "preflight_kept",
-                           dict(read, path_map={BRICKS["path"]: other}))["storage"]
+            assert not run(monkeypatch, capsys, "storage_benchmark", dict(benchmark, path=other)).get("failed")
         finally:
-            os.rmdir(other)
+            shutil.rmtree(other)
+        (moved,) = run(monkeypatch, capsys, "preflight_kept", read)["storage"]
         assert moved["reuse_reason"] == "measured again: device changed"
+
+
+# --- what the same read answers instead of one module call per path, and pgrep, and df -------------
+
+
+def test_a_path_that_does_not_exist_yet_is_read_on_its_nearest_existing_directory(monkeypatch, capsys, tmp_path):
+    (tmp_path / "real" / "dir").mkdir(parents=True)
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    paths = [str(tmp_path / "a" / "b" / "c"), str(tmp_path / "real" / "dir"), str(tmp_path / "link" / "dir" / "x"),
+             str(tmp_path / "link" / "y")]
+    kept = tmp_path / "kept"
+    found = run(monkeypatch, capsys, "preflight_kept", {"figures_dir": str(kept), "free_space_paths": paths},
+                check_mode=True)
+    # As ansible.builtin.stat (follow: false) found them before: a link to a
+    # directory does not count, a directory reached through one does.
+    assert found["existing_dir"] == {paths[0]: str(tmp_path), paths[1]: paths[1],
+                                     paths[2]: str(tmp_path / "link" / "dir"), paths[3]: str(tmp_path)}
+    assert sorted(found["disk_free_mb"]) == sorted(paths) and found["changed"] is False and not kept.exists()
+
+
+def _df_mb(directory):
+    """df's own Available figure for a directory, in MiB (what tasks/host.yml read before)."""
+    out = subprocess.run(["df", "-P", "-B1M", directory], check=True, stdout=subprocess.PIPE,
+                         env=dict(os.environ, LC_ALL="C"), universal_newlines=True).stdout
+    return int(out.splitlines()[1].split()[3])
+
+
+def test_the_free_space_is_the_figure_df_gives(monkeypatch, capsys, tmp_path):
+    # tmp_path's disk and a tmpfs; neither holds a whole number of MiB free,
+    # as a rule, so rounding down instead of up as df does would show.
+    dirs = [str(tmp_path)] + (["/dev/shm"] if os.path.isdir("/dev/shm") else [])
+    paths = {d: os.path.join(d, "mlp-no-such-dir", "x") for d in dirs}
+    args = {"figures_dir": str(tmp_path / "kept"), "free_space_paths": list(paths.values())}
+    for _attempt in range(5):
+        before = {d: _df_mb(d) for d in dirs}
+        found = run(monkeypatch, capsys, "preflight_kept", args)["disk_free_mb"]
+        if {d: _df_mb(d) for d in dirs} == before:  # nothing else wrote to those disks meanwhile
+            break
+    assert found == {paths[d]: before[d] for d in dirs}
+
+
+def test_a_running_etcd_is_found_and_its_gate_measured_again_bounded(
+        monkeypatch, capsys, tmp_path, fake_fio, gate, live_etcd):
+    kept = tmp_path / "kept"
+    _measure(monkeypatch, capsys, gate, kept)  # measured while no etcd ran: unbounded
+    found = _read(monkeypatch, capsys, gate, kept)
+    assert live_etcd.pid in found["etcd_pids"]
+    # etcd started since: its gate is measured bounded, another measurement.
+    assert found["storage"][0]["reuse_reason"] == "measured again: bounded changed"
+    # Only an etcd gate's measurement depends on it: without one, nobody looks.
+    assert _read(monkeypatch, capsys, dict(gate, profiles=["seqwrite"], role="none"), kept)["etcd_pids"] == []
+    live_etcd.kill()
+    live_etcd.wait()
+    gone = _read(monkeypatch, capsys, gate, kept)
+    assert live_etcd.pid not in gone["etcd_pids"]
+
+
+def test_only_a_process_named_exactly_etcd_is_etcd(no_etcd):
+    # The names pgrep -x etcd does not match, and a process that exited while listed.
+    for pid, name in ((11, "etcdctl"), (12, "etcd2"), (13, "kube-apiserver"), (15, "etcd ")):
+        (no_etcd / str(pid)).mkdir()
+        (no_etcd / str(pid) / "comm").write_text(name + "\n")
+    (no_etcd / "16").mkdir()
+    (no_etcd / "self").mkdir()
+    assert storage_target.pids_named("etcd") == []
+    for pid in (14, 9):
+        (no_etcd / str(pid)).mkdir()
+        (no_etcd / str(pid) / "comm").write_text("etcd\n")
+    # In pid order, as pgrep lists them.
+    assert storage_target.pids_named("etcd") == [9, 14]
