@@ -63,6 +63,9 @@ RUNS = [
     ("re-run, mitogen profile", "mitogen"),
 ]
 
+# Callbacks the defaults run keeps (defaults_cfg).
+NEEDED_CALLBACKS = ("mlplatform.installer.layer_times", "mlplatform.installer.change_plan")
+
 GOALS = {
     "rerun_share": 0.25,
     "shipped_vs_defaults": 0.80,
@@ -316,10 +319,10 @@ def defaults_cfg(path):
     shipped.read(os.path.join(REPO, "ansible.cfg"))
     roles = ":".join(os.path.join(REPO, p) for p in shipped["defaults"]["roles_path"].split(":"))
     colls = ":".join(os.path.join(REPO, p) for p in shipped["defaults"]["collections_path"].split(":"))
-    # The project's own callbacks are code it needs, not tuning: layer_times
-    # for the layer table, change_plan for node_prep.yml's plan.
-    own = [name.strip() for name in shipped["defaults"]["callbacks_enabled"].split(",")
-           if name.strip().startswith("mlplatform.installer.")]
+    # Callbacks the project needs, not tuning: layer_times for the layer
+    # table, change_plan for node_prep.yml's plan (preload_plugins is tuning,
+    # left out like pipelining).
+    own = [name for name in NEEDED_CALLBACKS if name in shipped["defaults"]["callbacks_enabled"]]
     text = ("# Ansible's defaults, with only the paths and callbacks the project needs (made by testbed/bench_rerun.py).\n"
             "[defaults]\nroles_path = %s\ncollections_path = %s\ncallbacks_enabled = %s\n\n[inventory]\n"
             % (roles, colls, ", ".join(own)))

@@ -85,3 +85,24 @@ def test_without_the_callback_every_node_rolls():
         "Node prep | proxy and CA trust | storage nodes, gated": {WORKER1},
     }, out[-4000:]
     assert changed(out) == {CP1: 0, WORKER1: 0}, out[-4000:]
+
+
+def test_a_network_change_is_planned_then_applied_in_the_rollout():
+    """The plan never applies: the change is armed, applied (netplan generate
+    here, the scenario's seam) and confirmed by the rolling play only. Had
+    the plan armed the rollback timer, the real run could not arm its own."""
+    netplan = "/etc/netplan/60-mlp-static.yaml"
+    state = "/var/lib/mlp-netplan/change.state"
+    subprocess.run(["podman", "exec", CP1, "sh", "-c", "echo '# hand edit' >> %s" % netplan], check=True)
+    before = subprocess.run(["podman", "exec", CP1, "cat", state], capture_output=True, text=True, check=True).stdout
+    rc, out = node_prep()
+    assert rc == 0, out[-4000:]
+    plan = out.split("PLAY [Node prep | network |", 1)[0]
+    assert "%s: node_network would change: Write the static network" % CP1 in plan, plan[-4000:]
+    armed_in_plan = re.search(r"TASK \[node_network : Arm the rollback timer\].*?\n(\w+): \[%s\]" % CP1, plan, re.S)
+    assert armed_in_plan is None or armed_in_plan.group(1) == "skipping", plan[-4000:]
+    assert rolled(out) == {"Node prep | network | control-plane and etcd nodes, gated": {CP1}}, out[-4000:]
+    after = subprocess.run(["podman", "exec", CP1, "cat", state], capture_output=True, text=True, check=True).stdout
+    assert after.startswith("confirmed ") and after != before, (before, after)
+    assert "# hand edit" not in subprocess.run(["podman", "exec", CP1, "cat", netplan], capture_output=True,
+                                               text=True, check=True).stdout
