@@ -10,10 +10,16 @@ brick that holds data.
 import functools
 import json
 import os
+import sys
+import time
 import xml.etree.ElementTree as ET
 
 import pytest
 import testinfra
+
+sys.path.insert(0, os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], ".cache", "collections"))
+
+from ansible_collections.mlplatform.installer.plugins.module_utils import gluster_cli  # noqa: E402
 
 INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
 STORAGE = ["gluster-storage1", "gluster-storage2", "gluster-storage3"]
@@ -38,8 +44,15 @@ def ansible_node(name):
 
 
 def gluster_xml(host, *words):
-    out = host.check_output("gluster --mode=script --xml" + " %s" * len(words), *words)
-    root = ET.fromstring(out)
+    # The gluster_metrics timer on each storage node takes the volume's
+    # cluster-wide lock every interval: a command refused for it is tried
+    # again, as the modules do (module_utils/gluster_cli).
+    for _attempt in range(gluster_cli.LOCK_RETRIES + 1):
+        out = host.check_output("gluster --mode=script --xml" + " %s" * len(words), *words)
+        root = ET.fromstring(out)
+        if gluster_cli.LOCK_BUSY not in (root.findtext("opErrstr") or ""):
+            break
+        time.sleep(gluster_cli.LOCK_WAIT)
     assert root.findtext("opRet") == "0", out
     return root
 
