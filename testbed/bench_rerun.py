@@ -322,7 +322,8 @@ def defaults_cfg(path):
     # Callbacks the project needs, not tuning: layer_times for the layer
     # table, change_plan for node_prep.yml's plan (preload_plugins is tuning,
     # left out like pipelining).
-    own = [name for name in NEEDED_CALLBACKS if name in shipped["defaults"]["callbacks_enabled"]]
+    enabled = [name.strip() for name in shipped["defaults"]["callbacks_enabled"].split(",")]
+    own = [name for name in NEEDED_CALLBACKS if name in enabled]
     text = ("# Ansible's defaults, with only the paths and callbacks the project needs (made by testbed/bench_rerun.py).\n"
             "[defaults]\nroles_path = %s\ncollections_path = %s\ncallbacks_enabled = %s\n\n[inventory]\n"
             % (roles, colls, ", ".join(own)))

@@ -17,10 +17,14 @@ def unchanged(plans, role):
                   if isinstance(plan, dict) and role in plan and not plan[role])
 
 
+def _plans(hostvars, hosts):
+    """host -> its change_plan fact (None without one)."""
+    return {host: hostvars[host].get("change_plan") for host in hosts}
+
+
 def change_plan_exclusions(hostvars, role):
     """A host-pattern suffix (`:!a:!b`) leaving out the nodes with nothing to change."""
-    plans = {host: hostvars[host].get("change_plan") for host in hostvars}
-    return "".join(":!" + host for host in unchanged(plans, role))
+    return "".join(":!" + host for host in unchanged(_plans(hostvars, hostvars), role))
 
 
 def summary(plans, roles):
@@ -45,7 +49,7 @@ def summary(plans, roles):
 
 def change_plan_summary(hosts, hostvars, roles):
     """summary() for the play's hosts, read from their change_plan facts."""
-    return summary({host: hostvars[host].get("change_plan") for host in hosts}, list(roles))
+    return summary(_plans(hostvars, hosts), list(roles))
 
 
 class FilterModule:
