@@ -16,7 +16,8 @@ description:
   - C(monitoring_alertmanager_config) builds Alertmanager's configuration from the inventory's receivers;
     C(monitoring_receiver_problems) lists their defects.
   - C(monitoring_manifests) loads a multi-document manifest as kubectl does (a bare C(=) is a string).
-  - C(monitoring_dashboard) builds a Grafana dashboard from its short YAML description.
+  - C(monitoring_dashboard) builds a Grafana dashboard from its short YAML description;
+    C(monitoring_dashboard_configmaps) turns {name, description} into the ConfigMaps the chart's Grafana sidecar loads.
   - C(monitoring_alert_for) copies a parsed rule file with the C(for) of named alerts replaced (test harnesses).
   - C(monitoring_diskstats_exclude) is node_exporter's diskstats device exclude with the named loop devices kept.
 options:
@@ -32,6 +33,7 @@ from ansible_collections.mlplatform.installer.plugins.module_utils.monitoring im
     alertmanager_config,
     chart_values,
     dashboard,
+    dashboard_configmaps,
     load_manifests,
     receiver_problems,
     rule_objects,
@@ -77,6 +79,13 @@ def monitoring_dashboard(spec):
         raise AnsibleFilterError("monitoring_dashboard: the description has no %s" % exc)
 
 
+def monitoring_dashboard_configmaps(specs, namespace, labels=None):
+    try:
+        return dashboard_configmaps(specs, namespace, labels)
+    except KeyError as exc:
+        raise AnsibleFilterError("monitoring_dashboard_configmaps: a description has no %s" % exc)
+
+
 def monitoring_alert_for(rule_file, overrides):
     try:
         return with_alert_for(rule_file, overrides)
@@ -99,6 +108,7 @@ class FilterModule:
             "monitoring_alertmanager_config": monitoring_alertmanager_config,
             "monitoring_receiver_problems": monitoring_receiver_problems,
             "monitoring_dashboard": monitoring_dashboard,
+            "monitoring_dashboard_configmaps": monitoring_dashboard_configmaps,
             "monitoring_manifests": monitoring_manifests,
             "monitoring_alert_for": monitoring_alert_for,
             "monitoring_diskstats_exclude": monitoring_diskstats_exclude,

@@ -18,6 +18,7 @@ chart_values_check.values_problems (shared with the GPU layer).
 
 from __future__ import absolute_import, division, print_function
 
+import json
 import re
 from ansible_collections.mlplatform.installer.plugins.module_utils.deep_merge import deep_merge as merge
 
@@ -248,6 +249,22 @@ def dashboard(spec):
         "refresh": "1m",
         "panels": panels,
     }
+
+
+def dashboard_configmaps(specs, namespace, labels):
+    """One ConfigMap per dashboard, {name: short description} in (sorted by name).
+
+    Labelled for the chart's Grafana sidecar (DASHBOARD_LABEL); the JSON is
+    what Ansible's to_json writes, so objects applied one by one before are
+    found unchanged.
+    """
+    meta_labels = dict(labels or {}, **{DASHBOARD_LABEL: "1"})
+    return [{
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "mlp-dashboard-%s" % name, "namespace": namespace, "labels": dict(meta_labels)},
+        "data": {"%s.json" % name: json.dumps(dashboard(specs[name]))},
+    } for name in sorted(specs)]
 
 
 # cluster_monitoring, the description's monitoring keys (retention and sizes).

@@ -112,8 +112,27 @@ def test_the_configmaps_carry_the_label_the_charts_sidecar_watches():
         "grafana_admin_secret": "g"})
     ours = values["grafana"]["sidecar"]["dashboards"]
     assert (ours["label"], ours["labelValue"]) == (sidecar["label"], sidecar["labelValue"])
+    with open(DASHBOARDS[0]) as handle:
+        name = os.path.splitext(os.path.basename(DASHBOARDS[0]))[0]
+        maps = mon.dashboard_configmaps({name: yaml.safe_load(handle)}, "monitoring", {"team": "x"})
+    assert [m["metadata"]["labels"] for m in maps] == [{"team": "x", sidecar["label"]: sidecar["labelValue"]}]
     with open(os.path.join(ROLE, "tasks", "objects.yml")) as handle:
         tasks = yaml.safe_load(handle)
-    dashboard_task = [t for t in tasks if t["name"].startswith("Apply the dashboard")][0]
-    labels = dashboard_task["kubernetes.core.k8s"]["definition"]["metadata"]["labels"]
-    assert "combine({'%s': '%s'})" % (sidecar["label"], sidecar["labelValue"]) in labels
+    dashboard_task = [t for t in tasks if t["name"].startswith("Apply the dashboards")][0]
+    assert "monitoring_dashboard_configmaps(monitoring_namespace, _monitoring_labels)" in \
+        dashboard_task["kubernetes.core.k8s"]["definition"]
+
+
+def test_a_dashboard_configmap_holds_the_json_ansible_to_json_wrote():
+    """The ConfigMaps applied one by one before (data: to_json of the dashboard) read as unchanged."""
+    from ansible.plugins.filter.core import to_json
+    specs = {}
+    for path in DASHBOARDS:
+        with open(path) as handle:
+            specs[os.path.splitext(os.path.basename(path))[0]] = yaml.safe_load(handle)
+    maps = mon.dashboard_configmaps(specs, "monitoring", {})
+    assert [m["metadata"]["name"] for m in maps] == ["mlp-dashboard-%s" % n for n in sorted(specs)]
+    for config_map in maps:
+        name = config_map["metadata"]["name"][len("mlp-dashboard-"):]
+        assert config_map["data"] == {name + ".json": to_json(mon.dashboard(specs[name]))}
+        assert config_map["metadata"]["namespace"] == "monitoring"

@@ -468,7 +468,7 @@ def test_roles_take_the_mirrors_helm_proxies_and_apt_proxy():
         assert gov.UBUNTU_CODENAMES["ubuntu-" + name.split("-")[1] + ".04"] == sources[name]["codename"]
         nl.apt_sources("https://n.example.com/repository/ubuntu", sources[name]["codename"], sources[name]["style"])
     tasks = yaml.safe_load(_role_file("node_base", "tasks", "apt_sources.yml"))
-    write = next(t for t in tasks if "ansible.builtin.copy" in t)
+    (write,) = next(t for t in tasks if "mlplatform.installer.config_files" in t)["mlplatform.installer.config_files"]["files"]
     assert "mlplatform.installer.mirror_apt_sources(_node_base_apt_sources.codename, _node_base_apt_sources.style)" in \
-        write["ansible.builtin.copy"]["content"]
-    assert write["ansible.builtin.copy"]["dest"] == "{{ _node_base_apt_sources.path }}"
+        write["content"]
+    assert write["dest"] == "{{ _node_base_apt_sources.path }}"

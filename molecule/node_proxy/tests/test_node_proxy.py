@@ -118,6 +118,17 @@ def test_containerd_runs_with_the_proxy(host):
     assert any(line.startswith("NO_PROXY=") and ".svc" in line for line in environ)
 
 
+@pytest.mark.parametrize("unit", ["containerd", "kubelet", "mlp-proxy-probe"])
+def test_each_drop_in_names_its_own_unit(host, unit):
+    # One template for every unit: it names the unit from its destination.
+    f = host.file("/etc/systemd/system/%s.service.d/50-mlp-proxy.conf" % unit)
+    assert (f.user, f.group, f.mode) == ("root", "root", 0o644)
+    assert "# The corporate proxy for %s (role node_proxy)." % unit in f.content_string
+    assert "EnvironmentFile=/etc/mlp-proxy/proxy.env" in f.content_string.splitlines()
+    directory = host.file("/etc/systemd/system/%s.service.d" % unit)
+    assert (directory.user, directory.mode) == ("root", 0o755)
+
+
 def test_a_unit_with_the_drop_in_downloads_through_the_proxy(host):
     out = host.run("systemctl start mlp-proxy-probe.service")
     assert out.rc == 0, host.run("journalctl -u mlp-proxy-probe -o cat --no-pager -n 5").stdout
