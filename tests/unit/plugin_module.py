@@ -14,3 +14,17 @@ def load(name):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def run_main(monkeypatch, capsys, module, args):
+    """Run a loaded module's main() with args as Ansible passes them; (result, exit code, stdout)."""
+    import json
+
+    import pytest
+    from ansible.module_utils import basic
+
+    monkeypatch.setattr(basic, "_ANSIBLE_ARGS", json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode())
+    with pytest.raises(SystemExit) as exited:
+        module.main()
+    out = capsys.readouterr().out
+    return json.loads(out), exited.value.code, out

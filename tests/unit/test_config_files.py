@@ -11,9 +11,6 @@ import stat
 import subprocess
 import sys
 
-import pytest
-from ansible.module_utils import basic
-
 import plugin_module
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -25,10 +22,7 @@ GROUP = grp.getgrgid(os.getgid()).gr_name
 def run(monkeypatch, capsys, files, check_mode=False, diff=False, **extra):
     files = [dict({"owner": USER, "group": GROUP}, **entry) for entry in files]
     module_args = dict(extra, files=files, _ansible_check_mode=check_mode, _ansible_diff=diff)
-    monkeypatch.setattr(basic, "_ANSIBLE_ARGS", json.dumps({"ANSIBLE_MODULE_ARGS": module_args}).encode())
-    with pytest.raises(SystemExit):
-        plugin_module.load("config_files").main()
-    return json.loads(capsys.readouterr().out)
+    return plugin_module.run_main(monkeypatch, capsys, plugin_module.load("config_files"), module_args)[0]
 
 
 def mode_of(path):

@@ -20,7 +20,6 @@ partition mounted. (This kernel has no device mapper, so an LVM stack could
 not be captured; lsblk lists LVM volumes as children exactly as partitions.)
 """
 
-import importlib.util
 import json
 import os
 import re
@@ -31,7 +30,8 @@ import sys
 import pytest
 
 from ansible_collections.mlplatform.installer.plugins.module_utils import fio, storage_target
-from ansible.module_utils import basic
+
+import plugin_module
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "fio")
@@ -236,23 +236,11 @@ def test_thresholds_merge_remove_and_reject():
 
 # --- the module's runner ----------------------------------------------------
 
-def load_module():
-    path = os.path.join(REPO, "plugins", "modules", "storage_benchmark.py")
-    spec = importlib.util.spec_from_file_location("test_storage_benchmark", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def run_module(monkeypatch, capsys, args, check_mode=False, path_env=None):
     if path_env is not None:
         monkeypatch.setenv("PATH", path_env)
     module_args = dict(args, _ansible_check_mode=check_mode)
-    monkeypatch.setattr(basic, "_ANSIBLE_ARGS", json.dumps({"ANSIBLE_MODULE_ARGS": module_args}).encode())
-    module = load_module()
-    with pytest.raises(SystemExit):
-        module.main()
-    return json.loads(capsys.readouterr().out)
+    return plugin_module.run_main(monkeypatch, capsys, plugin_module.load("storage_benchmark"), module_args)[0]
 
 
 def fake_fio(directory, body):

@@ -7,13 +7,11 @@ commands a module runs, which it leaves out (idempotence, check mode), and
 that gluster's own error text reaches the user.
 """
 
-import json
 import os
 
-import pytest
 from ansible.module_utils import basic
 
-from plugin_module import load
+from plugin_module import load, run_main
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "gluster")
@@ -59,15 +57,12 @@ def run(monkeypatch, capsys, module_name, args, script, check_mode=False, binary
     monkeypatch.setattr(basic.AnsibleModule, "run_command", run_command)
     monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, required=False: binary)
     module_args = dict(args, _ansible_check_mode=check_mode)
-    monkeypatch.setattr(basic, "_ANSIBLE_ARGS", json.dumps({"ANSIBLE_MODULE_ARGS": module_args}).encode())
     module = load(module_name)
     monkeypatch.setattr(module, "time", FakeTime(), raising=False)
     if hasattr(module, "is_local"):
         monkeypatch.setattr(module, "is_local", lambda host: host == "10.79.0.11")
-    with pytest.raises(SystemExit) as exited:
-        module.main()
-    result = json.loads(capsys.readouterr().out)
-    result["_rc"] = exited.value.code
+    result, rc, _out = run_main(monkeypatch, capsys, module, module_args)
+    result["_rc"] = rc
     result["_calls"] = fake.calls
     return result
 

@@ -13,13 +13,11 @@ import io
 import json
 import os
 
-import pytest
-from ansible.module_utils import basic
 from ansible.module_utils.six.moves.urllib.error import HTTPError
 
 from ansible_collections.mlplatform.installer.plugins.module_utils import nexus_api
 
-from plugin_module import load
+from plugin_module import load, run_main
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "nexus")
@@ -72,12 +70,8 @@ def run(monkeypatch, capsys, name, args, script, check_mode=False, diff=False):
     monkeypatch.setattr(nexus_api, "open_url", fake)
     module_args = dict(args, password=args.get("password", PASSWORD), _ansible_check_mode=check_mode,
                        _ansible_diff=diff)
-    monkeypatch.setattr(basic, "_ANSIBLE_ARGS", json.dumps({"ANSIBLE_MODULE_ARGS": module_args}).encode())
-    with pytest.raises(SystemExit) as exited:
-        load(name).main()
-    out = capsys.readouterr().out
-    result = json.loads(out)
-    result["_rc"], result["_calls"], result["_out"] = exited.value.code, fake.calls, out
+    result, rc, out = run_main(monkeypatch, capsys, load(name), module_args)
+    result["_rc"], result["_calls"], result["_out"] = rc, fake.calls, out
     return result
 
 

@@ -10,7 +10,6 @@ etcd, real df), so the key the reader computes is the one the writer stored.
 
 import functools
 import http.server
-import json
 import os
 import shutil
 import stat
@@ -19,7 +18,6 @@ import tempfile
 import threading
 
 import pytest
-from ansible.module_utils import basic
 
 from ansible_collections.mlplatform.installer.plugins.module_utils import egress, preflight, storage_target
 
@@ -31,10 +29,7 @@ FIO_FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "fio")
 
 def run(monkeypatch, capsys, name, args, check_mode=False):
     module_args = dict(args, _ansible_check_mode=check_mode)
-    monkeypatch.setattr(basic, "_ANSIBLE_ARGS", json.dumps({"ANSIBLE_MODULE_ARGS": module_args}).encode())
-    with pytest.raises(SystemExit):
-        plugin_module.load(name).main()
-    return json.loads(capsys.readouterr().out)
+    return plugin_module.run_main(monkeypatch, capsys, plugin_module.load(name), module_args)[0]
 
 
 @pytest.fixture(name="fake_fio")
